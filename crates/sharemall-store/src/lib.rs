@@ -1,1 +1,121 @@
+//! The storage boundary of sharemall.
+//!
+//! [`Store`] is the only way the rest of the platform touches the database. State changes go to
+//! a batching [`writer::Writer`]; reads go to a pool of [`readers::Readers`]. Both backends —
+//! embedded SQLite (the default) and PostgreSQL — run the same use-case code in [`ops`].
 
+pub mod migrate;
+pub mod model;
+pub mod ops;
+pub mod postgres;
+pub mod readers;
+pub mod sql;
+pub mod sqlite;
+pub mod writer;
+
+use sharemall_domain::Error;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use sql::{Backend, Sql};
+use readers::Readers;
+use writer::{Writer, WriterStats};
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://path/to/file.db` (or a bare path), or `postgres://…`.
+    pub url: String,
+    pub readers: usize,
+    /// Most commands committed in one transaction.
+    pub batch_max: usize,
+}
+
+/// Where a URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    pub fn parse(url: &str) -> Location {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Location::Postgres(url.to_string());
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Location::Sqlite(PathBuf::from(path))
+    }
+}
+
+/// A handle to the database: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    writer: Writer,
+    readers: Readers,
+    stats: Arc<WriterStats>,
+}
+
+impl Store {
+    /// Opens the store, applying pending migrations first. Blocking: call it before serving, or
+    /// from `spawn_blocking`.
+    pub fn open(config: &StoreConfig, now_ms: i64) -> Result<Store, Error> {
+        let stats = Arc::new(WriterStats::default());
+        let readers = config.readers.max(1);
+        match Location::parse(&config.url) {
+            Location::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                let mut conn = sqlite::open(&path)?;
+                migrate::migrate(&mut conn, now_ms)?;
+                let writer = Writer::start("store-writer", conn, config.batch_max, Arc::clone(&stats))?;
+                let conns = (0..readers).map(|_| sqlite::open(&path)).collect::<Result<Vec<_>, _>>()?;
+                Ok(Store { backend: Backend::Sqlite, writer, readers: Readers::start(conns)?, stats })
+            }
+            Location::Postgres(url) => {
+                let mut conn = postgres::PgConn::connect(&url)?;
+                migrate::migrate(&mut conn, now_ms)?;
+                let writer = Writer::start("store-writer", conn, config.batch_max, Arc::clone(&stats))?;
+                let conns = (0..readers).map(|_| postgres::PgConn::connect(&url)).collect::<Result<Vec<_>, _>>()?;
+                Ok(Store { backend: Backend::Postgres, writer, readers: Readers::start(conns)?, stats })
+            }
+        }
+    }
+
+    /// Applies migrations without starting the store (the `migrate` command).
+    pub fn migrate_only(url: &str, now_ms: i64) -> Result<usize, Error> {
+        match Location::parse(url) {
+            Location::Sqlite(path) => migrate::migrate(&mut sqlite::open(&path)?, now_ms),
+            Location::Postgres(url) => migrate::migrate(&mut postgres::PgConn::connect(&url)?, now_ms),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs a command in the next batch; returns after the batch is durably committed.
+    pub async fn write<T, F>(&self, command: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Sql) -> Result<T, Error> + Send + 'static,
+    {
+        self.writer.write(command).await
+    }
+
+    /// Runs a read use case on a reader thread.
+    pub async fn read<T, F>(&self, query: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Sql) -> Result<T, Error> + Send + 'static,
+    {
+        self.readers.read(query).await
+    }
+
+    /// (commits, commands) so far: their ratio is the batching factor.
+    pub fn writer_stats(&self) -> (u64, u64) {
+        self.stats.snapshot()
+    }
+}

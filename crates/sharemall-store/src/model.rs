@@ -1,0 +1,200 @@
+//! Read models the store returns. They are also the API's output shapes: each lists exactly
+//! the fields meant for clients (no password hashes, no internal counters).
+
+use serde::{Deserialize, Serialize};
+use sharemall_domain::account::Role;
+use sharemall_domain::{OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A browser session behind a cookie.
+    Cookie,
+    /// An API client's bearer token.
+    Bearer,
+}
+
+impl SessionKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Cookie => "cookie",
+            SessionKind::Bearer => "bearer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionUser {
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub display_name: String,
+    pub login: String,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+    #[schema(value_type = Option<String>)]
+    pub shop_id: Option<ShopId>,
+    #[schema(value_type = Option<String>)]
+    pub supplier_id: Option<SupplierId>,
+}
+
+impl SessionUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Supplier {
+    #[schema(value_type = String)]
+    pub id: SupplierId,
+    pub name: String,
+    pub contact: String,
+    pub approval: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Sku {
+    #[schema(value_type = String)]
+    pub id: SkuId,
+    pub attributes: String,
+    pub retail_fen: i64,
+    /// Only shown to the supplier and the operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supply_fen: Option<i64>,
+    pub commission_bps: i64,
+    pub returnable: bool,
+    pub stock_available: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Product {
+    #[schema(value_type = String)]
+    pub id: ProductId,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
+    pub supplier_name: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    /// Hue (0–359) of the generated product image.
+    pub image_hue: i64,
+    pub approval: String,
+    /// Lowest retail price among the SKUs.
+    pub price_from_fen: i64,
+    pub skus: Vec<Sku>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Shop {
+    #[schema(value_type = String)]
+    pub id: ShopId,
+    #[schema(value_type = String)]
+    pub owner_id: UserId,
+    pub name: String,
+    pub intro: String,
+    pub registration: Option<String>,
+    pub opened_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderItem {
+    pub line_no: i64,
+    #[schema(value_type = String)]
+    pub sku_id: SkuId,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
+    pub title: String,
+    pub attributes: String,
+    pub unit_fen: i64,
+    pub quantity: i64,
+    pub goods_fen: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Shipment {
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
+    pub carrier: String,
+    pub tracking_no: String,
+    pub shipped_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Order {
+    #[schema(value_type = String)]
+    pub id: OrderId,
+    pub order_no: String,
+    #[schema(value_type = String)]
+    pub shop_id: ShopId,
+    pub shop_name: String,
+    #[schema(value_type = String)]
+    pub customer_id: UserId,
+    pub status: String,
+    pub base_fen: i64,
+    pub activity_discount_fen: i64,
+    pub member_discount_fen: i64,
+    pub coupon_discount_fen: i64,
+    pub goods_fen: i64,
+    pub shipping_fen: i64,
+    pub payable_fen: i64,
+    pub paid_fen: i64,
+    pub refunded_fen: i64,
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+    pub note: String,
+    pub created_at: i64,
+    pub pay_deadline_at: i64,
+    pub paid_at: Option<i64>,
+    pub shipped_at: Option<i64>,
+    pub received_at: Option<i64>,
+    pub completes_at: Option<i64>,
+    pub items: Vec<OrderItem>,
+    pub shipments: Vec<Shipment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderPlaced {
+    #[schema(value_type = String)]
+    pub order_id: OrderId,
+    pub order_no: String,
+    pub status: String,
+    pub payable_fen: i64,
+    pub pay_deadline_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Payment {
+    #[schema(value_type = String)]
+    pub id: PaymentId,
+    #[schema(value_type = String)]
+    pub order_id: OrderId,
+    pub provider: String,
+    pub out_trade_no: String,
+    pub amount_fen: i64,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CartLine {
+    #[schema(value_type = String)]
+    pub sku_id: SkuId,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    pub title: String,
+    pub attributes: String,
+    pub unit_fen: i64,
+    pub quantity: i64,
+    pub image_hue: i64,
+}
+
+/// One page of a list, with the cursor-free paging the consoles use.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+}

@@ -1,0 +1,86 @@
+//! Invariants over stock, orders and payments: what `sharemall check` verifies. Each check
+//! counts what it examined and lists every violation it found.
+
+use serde::Serialize;
+use sharemall_domain::Error;
+
+use crate::params;
+use crate::sql::Sql;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub name: &'static str,
+    pub checked: i64,
+    pub violations: Vec<String>,
+}
+
+/// Most violations listed per check; the count is still exact.
+const MAX_LISTED: i64 = 20;
+
+fn run_check(sql: &mut dyn Sql, name: &'static str, universe: &str, violations: &str) -> Result<CheckResult, Error> {
+    let checked = sql.query_i64(universe, params![])?;
+    let rows = sql.query(&format!("{violations} LIMIT {MAX_LISTED}"), params![])?;
+    let violations = rows.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
+    Ok(CheckResult { name, checked, violations })
+}
+
+/// Statuses in which an order's goods count as sold.
+const SOLD: &str = "('to_ship', 'shipped', 'received', 'completed', 'refunding')";
+
+pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
+    let sold_per_sku = format!(
+        "SELECT s.id FROM skus s WHERE s.stock_sold <> (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM order_items i JOIN orders o ON o.id = i.order_id \
+         WHERE i.sku_id = s.id AND (o.status IN {SOLD} OR (o.status = 'refunded' AND o.shipped_at IS NOT NULL)))"
+    );
+    Ok(vec![
+        run_check(
+            sql,
+            "stock conservation (total = available + reserved + sold, none negative)",
+            "SELECT COUNT(*) FROM skus",
+            "SELECT id FROM skus WHERE stock_total <> stock_available + stock_reserved + stock_sold OR stock_available < 0 OR stock_reserved < 0 OR stock_sold < 0",
+        )?,
+        run_check(
+            sql,
+            "reserved stock = quantities of unpaid orders",
+            "SELECT COUNT(*) FROM skus",
+            "SELECT s.id FROM skus s WHERE s.stock_reserved <> (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE i.sku_id = s.id AND o.status = 'created')",
+        )?,
+        run_check(sql, "sold stock = quantities of paid orders", "SELECT COUNT(*) FROM skus", &sold_per_sku)?,
+        run_check(
+            sql,
+            "order amounts consistent with status",
+            "SELECT COUNT(*) FROM orders",
+            "SELECT order_no FROM orders WHERE (status = 'created' AND paid_fen <> 0) \
+             OR (status IN ('to_ship', 'shipped', 'received', 'completed', 'refunding', 'refunded') AND paid_fen <> payable_fen) \
+             OR refunded_fen > paid_fen OR refunded_fen < 0 OR (status = 'refunded' AND refunded_fen <> paid_fen) \
+             OR (status IN ('shipped', 'received', 'completed') AND shipped_at IS NULL) OR (status IN ('received', 'completed') AND received_at IS NULL) \
+             OR payable_fen <> goods_fen + shipping_fen OR goods_fen <> base_fen - activity_discount_fen - member_discount_fen - coupon_discount_fen",
+        )?,
+        run_check(
+            sql,
+            "order lines sum to the order's goods amount",
+            "SELECT COUNT(*) FROM orders",
+            "SELECT o.order_no FROM orders o WHERE o.goods_fen <> (SELECT CAST(COALESCE(SUM(i.goods_fen), 0) AS BIGINT) FROM order_items i WHERE i.order_id = o.id)",
+        )?,
+        run_check(
+            sql,
+            "payments match orders (succeeded payments = paid amount)",
+            "SELECT COUNT(*) FROM payments",
+            "SELECT o.order_no FROM orders o WHERE o.paid_fen <> (SELECT CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) FROM payments p WHERE p.order_id = o.id AND p.status = 'succeeded')",
+        )?,
+        run_check(
+            sql,
+            "refunds match orders (succeeded refunds = refunded amount)",
+            "SELECT COUNT(*) FROM refunds",
+            "SELECT o.order_no FROM orders o WHERE o.refunded_fen <> (SELECT CAST(COALESCE(SUM(r.amount_fen), 0) AS BIGINT) FROM refunds r WHERE r.order_id = o.id AND r.status = 'succeeded')",
+        )?,
+        run_check(
+            sql,
+            "every payment we count as succeeded is paid at the provider",
+            "SELECT COUNT(*) FROM sandbox_transactions",
+            "SELECT p.out_trade_no FROM payments p JOIN sandbox_transactions t ON t.out_trade_no = p.out_trade_no \
+             WHERE (p.status = 'succeeded' AND t.status <> 'paid') OR p.amount_fen <> t.amount_fen",
+        )?,
+        run_check(sql, "shops opened free of charge", "SELECT COUNT(*) FROM shops", "SELECT id FROM shops WHERE opening_charge_fen <> 0")?,
+    ])
+}

@@ -1,0 +1,13 @@
+//! Use cases over [`crate::sql::Sql`], written once for both backends. Each function is one
+//! command or one query; writes run inside the batching writer, reads on a reader thread.
+
+pub mod accounts;
+pub mod cart;
+pub mod catalog;
+pub mod check;
+pub mod fulfilment;
+pub mod idempotency;
+pub mod jobs;
+pub mod orders;
+pub mod payments;
+pub mod sandbox;

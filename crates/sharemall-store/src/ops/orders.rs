@@ -1,0 +1,283 @@
+//! Orders: placing (stock reserved at creation), cancelling, the cart, and reading orders.
+
+use sharemall_domain::order::{self, OrderStatus};
+use sharemall_domain::pricing::{self, Adjustments, LineInput, ShippingRule};
+use sharemall_domain::{Error, ErrorCode, Money, OrderId, ProductId, ShopId, SkuId, SupplierId, Timestamp, UserId};
+
+use crate::model::{Order, OrderItem, OrderPlaced, Shipment};
+use crate::ops::jobs;
+use crate::params;
+use crate::sql::{Row, Sql};
+
+pub const JOB_CANCEL_UNPAID: &str = "cancel_unpaid_order";
+
+/// A validated request to place an order. Prices are not part of it: they are read here.
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub customer: UserId,
+    pub shop: ShopId,
+    /// (SKU, quantity); duplicates are merged.
+    pub lines: Vec<(SkuId, i64)>,
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+    pub note: String,
+    pub order_no: String,
+    pub pay_window_ms: i64,
+    pub shipping: ShippingRule,
+    /// Empty the customer's cart for this shop once the order is placed.
+    pub from_cart: bool,
+}
+
+/// One SKU as the order sees it at placing time.
+pub(crate) struct SkuForSale {
+    pub sku: SkuId,
+    pub product: ProductId,
+    pub supplier: SupplierId,
+    pub title: String,
+    pub attributes: String,
+    pub unit_price: Money,
+}
+
+/// Loads a SKU and checks that `shop` may sell it now.
+pub(crate) fn sku_for_sale(sql: &mut dyn Sql, shop: ShopId, sku: SkuId) -> Result<SkuForSale, Error> {
+    let row = sql
+        .query_opt(
+            "SELECT s.product_id, p.supplier_id, p.title, s.attributes, s.retail_fen, p.approval, sup.approval, \
+             (SELECT COUNT(*) FROM shop_products sp WHERE sp.shop_id = $2 AND sp.product_id = p.id) \
+             FROM skus s JOIN products p ON p.id = s.product_id JOIN suppliers sup ON sup.id = p.supplier_id WHERE s.id = $1",
+            params![sku, shop],
+        )?
+        .ok_or_else(|| Error::new(ErrorCode::SkuNotFound, "no such SKU"))?;
+    if row.text(5)? != "approved" || row.text(6)? != "approved" || row.i64(7)? == 0 {
+        return Err(Error::new(ErrorCode::SkuNotOnSale, "this item is not on sale in this shop"));
+    }
+    Ok(SkuForSale { sku, product: row.id(0)?, supplier: row.id(1)?, title: row.text(2)?, attributes: row.text(3)?, unit_price: row.money(4)? })
+}
+
+/// Merges duplicate SKUs and checks every limit. Sorted by SKU, so that every transaction that
+/// locks several SKU rows locks them in the same order (no deadlocks on PostgreSQL).
+pub fn normalise_lines(lines: &[(SkuId, i64)]) -> Result<Vec<(SkuId, i64)>, Error> {
+    order::check_line_count(lines.len())?;
+    let mut merged: Vec<(SkuId, i64)> = Vec::with_capacity(lines.len());
+    for (sku, quantity) in lines {
+        order::check_quantity(*quantity)?;
+        match merged.iter_mut().find(|(s, _)| s == sku) {
+            Some((_, q)) => *q = order::check_quantity(*q + quantity)?,
+            None => merged.push((*sku, *quantity)),
+        }
+    }
+    merged.sort_by_key(|(sku, _)| *sku);
+    Ok(merged)
+}
+
+pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder) -> Result<OrderPlaced, Error> {
+    let lines = normalise_lines(&cmd.lines)?;
+    sql.query_opt("SELECT 1 FROM shops WHERE id = $1", params![cmd.shop])?.ok_or_else(|| Error::not_found("shop"))?;
+    let mut for_sale = Vec::with_capacity(lines.len());
+    for (sku, _) in &lines {
+        for_sale.push(sku_for_sale(sql, cmd.shop, *sku)?);
+    }
+    let inputs: Vec<LineInput> = for_sale.iter().zip(&lines).map(|(s, (_, q))| LineInput { sku_id: s.sku, quantity: *q, unit_price: s.unit_price }).collect();
+    let price = pricing::price(&inputs, &Adjustments { shipping: cmd.shipping, ..Adjustments::NONE })?;
+    for (sku, quantity) in &lines {
+        reserve_stock(sql, *sku, *quantity)?;
+    }
+    let id = OrderId::new();
+    let deadline = now.plus_ms(cmd.pay_window_ms);
+    sql.execute(
+        "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, member_discount_fen, coupon_discount_fen, \
+         goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at) \
+         VALUES ($1, $2, $3, $4, 'created', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        params![
+            id,
+            cmd.order_no.as_str(),
+            cmd.shop,
+            cmd.customer,
+            price.base_fen,
+            price.activity_discount_fen,
+            price.member_discount_fen,
+            price.coupon_discount_fen,
+            price.goods_fen,
+            price.shipping_fen,
+            price.payable_fen,
+            cmd.recipient.as_str(),
+            cmd.phone.as_str(),
+            cmd.address.as_str(),
+            cmd.note.as_str(),
+            now,
+            deadline
+        ],
+    )?;
+    for (line_no, (item, input)) in for_sale.iter().zip(&inputs).enumerate() {
+        sql.execute(
+            "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            params![id, line_no as i64 + 1, item.sku, item.product, item.supplier, item.title.as_str(), item.attributes.as_str(), item.unit_price, input.quantity, price.line_goods_fen[line_no]],
+        )?;
+    }
+    jobs::enqueue(sql, now, JOB_CANCEL_UNPAID, &id.to_string(), deadline)?;
+    if cmd.from_cart {
+        sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![cmd.customer, cmd.shop])?;
+    }
+    Ok(OrderPlaced { order_id: id, order_no: cmd.order_no.clone(), status: OrderStatus::Created.as_str().into(), payable_fen: price.payable_fen, pay_deadline_at: deadline.millis() })
+}
+
+/// Moves `quantity` from available to reserved, or fails with `out_of_stock` changing nothing.
+/// The condition in the `UPDATE` is what makes overselling impossible under any interleaving.
+pub(crate) fn reserve_stock(sql: &mut dyn Sql, sku: SkuId, quantity: i64) -> Result<(), Error> {
+    let changed = sql.execute(
+        "UPDATE skus SET stock_available = stock_available - $2, stock_reserved = stock_reserved + $2 WHERE id = $1 AND stock_available >= $2",
+        params![sku, quantity],
+    )?;
+    if changed == 0 {
+        return Err(Error::new(ErrorCode::OutOfStock, "not enough stock left"));
+    }
+    Ok(())
+}
+
+/// Moves an order's quantities between stock columns: `from` → `to` (e.g. reserved → sold).
+pub(crate) fn move_stock(sql: &mut dyn Sql, order: OrderId, from: &str, to: &str) -> Result<(), Error> {
+    let items = sql.query("SELECT sku_id, quantity FROM order_items WHERE order_id = $1 ORDER BY sku_id", params![order])?;
+    for item in items {
+        let sku: SkuId = item.id(0)?;
+        let changed = sql.execute(
+            &format!("UPDATE skus SET {from} = {from} - $2, {to} = {to} + $2 WHERE id = $1 AND {from} >= $2"),
+            params![sku, item.i64(1)?],
+        )?;
+        if changed == 0 {
+            return Err(Error::internal(format!("stock of {sku}: {from} below an order's quantity")));
+        }
+    }
+    Ok(())
+}
+
+/// Who cancels an order, which decides what is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelBy {
+    Customer(UserId),
+    /// The pay window closed.
+    Deadline,
+}
+
+/// Cancels an unpaid order and releases its stock. Idempotent for the deadline job: an order
+/// already paid or cancelled is left alone.
+pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy) -> Result<bool, Error> {
+    let row = sql.query_opt("SELECT status, customer_id, pay_deadline_at FROM orders WHERE id = $1", params![id])?.ok_or_else(|| Error::not_found("order"))?;
+    let status = OrderStatus::parse(&row.text(0)?)?;
+    match by {
+        CancelBy::Customer(user) if row.id::<UserId>(1)? != user => return Err(Error::not_found("order")),
+        CancelBy::Customer(_) => {
+            status.transition(OrderStatus::Cancelled)?;
+        }
+        CancelBy::Deadline => {
+            if status != OrderStatus::Created || row.time(2)? > now {
+                return Ok(false);
+            }
+        }
+    }
+    let changed = sql.execute("UPDATE orders SET status = 'cancelled', closed_at = $2 WHERE id = $1 AND status = 'created'", params![id, now])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    move_stock(sql, id, "stock_reserved", "stock_available")?;
+    sql.execute("UPDATE payments SET status = 'closed' WHERE order_id = $1 AND status = 'pending'", params![id])?;
+    Ok(true)
+}
+
+const ORDER_COLUMNS: &str = "o.id, o.order_no, o.shop_id, s.name, o.customer_id, o.status, o.base_fen, o.activity_discount_fen, o.member_discount_fen, \
+    o.coupon_discount_fen, o.goods_fen, o.shipping_fen, o.payable_fen, o.paid_fen, o.refunded_fen, o.recipient, o.phone, o.address, o.note, \
+    o.created_at, o.pay_deadline_at, o.paid_at, o.shipped_at, o.received_at, o.completes_at";
+
+fn order_row(sql: &mut dyn Sql, row: &Row) -> Result<Order, Error> {
+    let id: OrderId = row.id(0)?;
+    let items = sql
+        .query(
+            "SELECT line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen FROM order_items WHERE order_id = $1 ORDER BY line_no",
+            params![id],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(OrderItem {
+                line_no: r.i64(0)?,
+                sku_id: r.id(1)?,
+                product_id: r.id(2)?,
+                supplier_id: r.id(3)?,
+                title: r.text(4)?,
+                attributes: r.text(5)?,
+                unit_fen: r.i64(6)?,
+                quantity: r.i64(7)?,
+                goods_fen: r.i64(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let shipments = sql
+        .query("SELECT supplier_id, carrier, tracking_no, shipped_at FROM shipments WHERE order_id = $1 ORDER BY shipped_at", params![id])?
+        .iter()
+        .map(|r| Ok(Shipment { supplier_id: r.id(0)?, carrier: r.text(1)?, tracking_no: r.text(2)?, shipped_at: r.i64(3)? }))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Order {
+        id,
+        order_no: row.text(1)?,
+        shop_id: row.id(2)?,
+        shop_name: row.text(3)?,
+        customer_id: row.id(4)?,
+        status: row.text(5)?,
+        base_fen: row.i64(6)?,
+        activity_discount_fen: row.i64(7)?,
+        member_discount_fen: row.i64(8)?,
+        coupon_discount_fen: row.i64(9)?,
+        goods_fen: row.i64(10)?,
+        shipping_fen: row.i64(11)?,
+        payable_fen: row.i64(12)?,
+        paid_fen: row.i64(13)?,
+        refunded_fen: row.i64(14)?,
+        recipient: row.text(15)?,
+        phone: row.text(16)?,
+        address: row.text(17)?,
+        note: row.text(18)?,
+        created_at: row.i64(19)?,
+        pay_deadline_at: row.i64(20)?,
+        paid_at: row.opt_i64(21)?,
+        shipped_at: row.opt_i64(22)?,
+        received_at: row.opt_i64(23)?,
+        completes_at: row.opt_i64(24)?,
+        items,
+        shipments,
+    })
+}
+
+pub fn load_order(sql: &mut dyn Sql, id: OrderId) -> Result<Order, Error> {
+    let row = sql
+        .query_opt(&format!("SELECT {ORDER_COLUMNS} FROM orders o JOIN shops s ON s.id = o.shop_id WHERE o.id = $1"), params![id])?
+        .ok_or_else(|| Error::not_found("order"))?;
+    order_row(sql, &row)
+}
+
+/// Whose orders a list shows. Every list is scoped: there is no unscoped order list.
+#[derive(Debug, Clone, Copy)]
+pub enum OrderScope {
+    Customer(UserId),
+    Shop(ShopId),
+    /// Orders containing this supplier's goods.
+    Supplier(SupplierId),
+    /// The operator's platform-wide view.
+    Platform,
+}
+
+pub fn list_orders(sql: &mut dyn Sql, scope: OrderScope, status: Option<OrderStatus>, page: i64, per_page: i64) -> Result<Vec<Order>, Error> {
+    let (filter, key) = match scope {
+        OrderScope::Customer(user) => ("o.customer_id = $1", user.to_string()),
+        OrderScope::Shop(shop) => ("o.shop_id = $1", shop.to_string()),
+        OrderScope::Supplier(supplier) => ("o.id IN (SELECT order_id FROM order_items WHERE supplier_id = $1)", supplier.to_string()),
+        OrderScope::Platform => ("$1 = ''", String::new()),
+    };
+    let rows = sql.query(
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM orders o JOIN shops s ON s.id = o.shop_id WHERE {filter} AND ($2 IS NULL OR o.status = $2) \
+             ORDER BY o.created_at DESC, o.id LIMIT $3 OFFSET $4"
+        ),
+        params![key, status.map(OrderStatus::as_str), per_page, page.saturating_sub(1).saturating_mul(per_page)],
+    )?;
+    rows.iter().map(|row| order_row(sql, row)).collect()
+}

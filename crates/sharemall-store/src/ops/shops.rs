@@ -1,0 +1,69 @@
+//! Shops: opening (free, one step), picking catalogue products, the homepage.
+
+use sharemall_domain::account::Role;
+use sharemall_domain::{Error, ErrorCode, ProductId, ShopId, Timestamp, UserId};
+
+use crate::model::Shop;
+use crate::ops::accounts::grant_role;
+use crate::params;
+use crate::sql::Sql;
+
+/// Maximum products one shop may carry, bounding the homepage and every per-shop query.
+pub const MAX_PRODUCTS_PER_SHOP: i64 = 2_000;
+
+/// Opens a shop for `owner`. Never charges: the schema itself refuses an opening charge.
+pub fn open_shop(sql: &mut dyn Sql, now: Timestamp, owner: UserId, name: &str, intro: &str, registration: Option<&str>) -> Result<ShopId, Error> {
+    let id = ShopId::new();
+    let inserted = sql.execute(
+        "INSERT INTO shops (id, owner_id, name, intro, registration, opened_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner_id) DO NOTHING",
+        params![id, owner, name, intro, registration, now],
+    )?;
+    if inserted == 0 {
+        return Err(Error::new(ErrorCode::ShopAlreadyOpen, "you already have a shop"));
+    }
+    grant_role(sql, owner, Role::ShopOwner)?;
+    Ok(id)
+}
+
+pub fn load_shop(sql: &mut dyn Sql, id: ShopId) -> Result<Shop, Error> {
+    let row = sql
+        .query_opt("SELECT id, owner_id, name, intro, registration, opened_at FROM shops WHERE id = $1", params![id])?
+        .ok_or_else(|| Error::not_found("shop"))?;
+    Ok(Shop { id: row.id(0)?, owner_id: row.id(1)?, name: row.text(2)?, intro: row.text(3)?, registration: row.opt_text(4)?, opened_at: row.i64(5)? })
+}
+
+pub fn list_shops(sql: &mut dyn Sql, limit: i64) -> Result<Vec<Shop>, Error> {
+    sql.query("SELECT id, owner_id, name, intro, registration, opened_at FROM shops ORDER BY opened_at LIMIT $1", params![limit])?
+        .iter()
+        .map(|row| Ok(Shop { id: row.id(0)?, owner_id: row.id(1)?, name: row.text(2)?, intro: row.text(3)?, registration: row.opt_text(4)?, opened_at: row.i64(5)? }))
+        .collect()
+}
+
+/// Picks an approved product into the shop (上架). Picking twice is a no-op.
+pub fn pick_product(sql: &mut dyn Sql, now: Timestamp, shop: ShopId, product: ProductId) -> Result<(), Error> {
+    let sellable = sql.query_opt(
+        "SELECT p.approval, s.approval FROM products p JOIN suppliers s ON s.id = p.supplier_id WHERE p.id = $1",
+        params![product],
+    )?;
+    match sellable {
+        None => return Err(Error::not_found("product")),
+        Some(row) if row.text(0)? != "approved" => return Err(Error::new(ErrorCode::ProductNotApproved, "this product is not approved for sale yet")),
+        Some(row) if row.text(1)? != "approved" => return Err(Error::new(ErrorCode::SupplierNotApproved, "this product's supplier is not approved")),
+        Some(_) => {}
+    }
+    let count = sql.query_i64("SELECT COUNT(*) FROM shop_products WHERE shop_id = $1", params![shop])?;
+    if count >= MAX_PRODUCTS_PER_SHOP {
+        return Err(Error::invalid(format!("a shop carries at most {MAX_PRODUCTS_PER_SHOP} products")));
+    }
+    sql.execute("INSERT INTO shop_products (shop_id, product_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", params![shop, product, now])?;
+    Ok(())
+}
+
+/// Removes a product from the shop (下架). Existing orders are unaffected.
+pub fn remove_product(sql: &mut dyn Sql, shop: ShopId, product: ProductId) -> Result<(), Error> {
+    let removed = sql.execute("DELETE FROM shop_products WHERE shop_id = $1 AND product_id = $2", params![shop, product])?;
+    if removed == 0 {
+        return Err(Error::not_found("product in this shop"));
+    }
+    Ok(())
+}

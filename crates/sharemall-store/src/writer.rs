@@ -1,0 +1,148 @@
+//! The batching writer: the one place where state changes.
+//!
+//! Each state-changing use case is a command (a closure over [`Sql`]) sent to a writer thread.
+//! The thread drains up to `batch_max` waiting commands, opens one transaction (`BEGIN IMMEDIATE`
+//! on SQLite), runs each command inside its own `SAVEPOINT` so a failing command rolls back alone,
+//! commits once, and only then answers every caller. One fsync is shared by the whole batch: this
+//! is what lets a durable (`synchronous=FULL`) store take tens of thousands of orders a second.
+//!
+//! A command that fails leaves nothing behind. A batch whose commit fails answers every caller
+//! with an error: nothing was acknowledged, so nothing acknowledged is lost.
+
+use sharemall_domain::Error;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::sql::{Backend, Sql};
+
+type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
+
+/// A command: runs inside its savepoint, reports whether it succeeded, and leaves a reply to
+/// send once the batch's fate is known.
+pub(crate) type Command = Box<dyn FnOnce(&mut dyn Sql) -> (bool, Reply) + Send>;
+
+/// Counters the benchmark and `/metrics` read: commands per commit is the batching ratio.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub commits: AtomicU64,
+    pub commands: AtomicU64,
+    pub failed_commits: AtomicU64,
+}
+
+impl WriterStats {
+    pub fn snapshot(&self) -> (u64, u64) {
+        (self.commits.load(Ordering::Relaxed), self.commands.load(Ordering::Relaxed))
+    }
+}
+
+/// A handle to one writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    sender: mpsc::Sender<Command>,
+}
+
+/// How many commands may wait for a writer before callers are told the store is overloaded.
+const QUEUE_CAPACITY: usize = 16_384;
+
+impl Writer {
+    /// Starts a writer thread that owns `conn`.
+    pub fn start<C: Sql + Send + 'static>(name: &str, conn: C, batch_max: usize, stats: Arc<WriterStats>) -> Result<Writer, Error> {
+        let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || run(conn, receiver, batch_max.max(1), &stats))
+            .map_err(|e| Error::internal(format!("cannot start writer thread: {e}")))?;
+        Ok(Writer { sender })
+    }
+
+    /// Runs `command` in the next batch and returns its result after the batch commits.
+    pub async fn write<T, F>(&self, command: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Sql) -> Result<T, Error> + Send + 'static,
+    {
+        let (reply_to, reply) = oneshot::channel::<Result<T, Error>>();
+        let boxed: Command = Box::new(move |sql| {
+            let result = command(sql);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |committed| {
+                let _ = reply_to.send(committed.and(result));
+            });
+            (ok, reply)
+        });
+        self.sender.try_send(boxed).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => Error::new(sharemall_domain::ErrorCode::Overloaded, "the store is busy; try again"),
+            mpsc::error::TrySendError::Closed(_) => Error::internal("writer stopped"),
+        })?;
+        reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
+    }
+}
+
+fn run<C: Sql>(mut conn: C, mut receiver: mpsc::Receiver<Command>, batch_max: usize, stats: &WriterStats) {
+    let begin = match conn.backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    let mut batch = Vec::with_capacity(batch_max);
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < batch_max {
+            match receiver.try_recv() {
+                Ok(command) => batch.push(command),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.batch(begin) {
+            // Dropping the commands answers their callers with an error: nothing ran.
+            tracing::error!(error = %e, "writer could not begin a transaction");
+            batch.clear();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            continue;
+        }
+        let count = batch.len() as u64;
+        let outcome = apply_batch(&mut conn, &mut batch);
+        match outcome {
+            Ok(replies) => {
+                let committed = conn.batch("COMMIT");
+                if let Err(e) = &committed {
+                    tracing::error!(error = %e, "commit failed; the whole batch is refused");
+                    let _ = conn.batch("ROLLBACK");
+                    stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    stats.commits.fetch_add(1, Ordering::Relaxed);
+                    stats.commands.fetch_add(count, Ordering::Relaxed);
+                }
+                for reply in replies {
+                    reply(committed.clone());
+                }
+            }
+            Err((e, replies)) => {
+                tracing::error!(error = %e, "savepoint handling failed; the whole batch is refused");
+                let _ = conn.batch("ROLLBACK");
+                stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                for reply in replies {
+                    reply(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+type Replies = Vec<Reply>;
+
+fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies, (Error, Replies)> {
+    let mut replies = Vec::with_capacity(batch.len());
+    for command in batch.drain(..) {
+        if let Err(e) = conn.batch("SAVEPOINT cmd") {
+            return Err((e, replies));
+        }
+        let (ok, reply) = command(conn);
+        replies.push(reply);
+        let end = if ok { "RELEASE cmd" } else { "ROLLBACK TO cmd; RELEASE cmd" };
+        if let Err(e) = conn.batch(end) {
+            return Err((e, replies));
+        }
+    }
+    Ok(replies)
+}

@@ -1,1 +1,4 @@
+//! Use cases of sharemall.
 
+pub mod demo;
+pub mod import;

@@ -1,1 +1,3 @@
+//! HTTP face of sharemall.
 
+pub mod images;

@@ -1,0 +1,2 @@
+//! Demo platform data.
+pub mod catalog;

@@ -1,4 +1,89 @@
-//! Use cases of sharemall.
+//! Use cases of sharemall: one `pub async fn` per command or query, grouped by context.
+//!
+//! [`App`] holds what the use cases share: the store, the clock, the settings, the providers.
+//! Handlers in the web crate call these functions and contain no SQL and no business rules.
 
+pub mod accounts;
+pub mod catalog;
+pub mod clock;
+pub mod config;
 pub mod demo;
 pub mod import;
+pub mod jobs;
+pub mod orders;
+pub mod payments;
+pub mod sandbox;
+pub mod shops;
+pub mod throttle;
+pub mod tokens;
+
+use sharemall_domain::account::Role;
+use sharemall_domain::{Error, ErrorCode, Timestamp};
+use sharemall_store::Store;
+use sharemall_store::model::SessionUser;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::Semaphore;
+
+use crate::clock::Clock;
+use crate::config::AppConfig;
+use crate::throttle::Throttle;
+
+/// Everything the use cases share. Built once at start-up; cheap to share as `Arc<App>`.
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: AppConfig,
+    hashing: Semaphore,
+    throttle: Throttle,
+    order_numbers: OrderNumbers,
+    http: reqwest::Client,
+    dummy_hash: String,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: AppConfig) -> Result<Arc<App>, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::internal(format!("http client: {e}")))?;
+        Ok(Arc::new(App {
+            hashing: Semaphore::new(config.hash_concurrency.max(1)),
+            throttle: Throttle::new(config.sign_in_failures_max, config.sign_in_window_ms),
+            order_numbers: OrderNumbers::new(),
+            store,
+            clock,
+            config,
+            http,
+            dummy_hash: password_auth::generate_hash(tokens::new_secret()),
+        }))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Refuses a caller without `role`.
+pub fn require(user: &SessionUser, role: Role) -> Result<(), Error> {
+    if user.has(role) { Ok(()) } else { Err(Error::new(ErrorCode::Forbidden, "you do not have access to this")) }
+}
+
+/// Human-readable order numbers: the creation time in milliseconds, a per-process tag and a
+/// counter, so that numbers are unique without a database sequence (none exists on distributed
+/// SQL engines) and sort by time.
+struct OrderNumbers {
+    process_tag: u64,
+    counter: AtomicU64,
+}
+
+impl OrderNumbers {
+    fn new() -> OrderNumbers {
+        OrderNumbers { process_tag: rand::random::<u64>() % 100, counter: AtomicU64::new(0) }
+    }
+
+    fn next(&self, now: Timestamp) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) % 10_000;
+        format!("{}{:02}{:04}", now.millis(), self.process_tag, n)
+    }
+}

@@ -11,3 +11,4 @@ pub mod jobs;
 pub mod orders;
 pub mod payments;
 pub mod sandbox;
+pub mod shops;

@@ -67,3 +67,8 @@ pub fn remove_product(sql: &mut dyn Sql, shop: ShopId, product: ProductId) -> Re
     }
     Ok(())
 }
+
+/// Whether the shop carries the product (picked and not removed).
+pub fn carries(sql: &mut dyn Sql, shop: ShopId, product: ProductId) -> Result<bool, Error> {
+    Ok(sql.query_opt("SELECT 1 FROM shop_products WHERE shop_id = $1 AND product_id = $2", params![shop, product])?.is_some())
+}

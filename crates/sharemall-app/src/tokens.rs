@@ -21,5 +21,9 @@ pub fn new_token() -> String {
 
 /// What the database keeps of a session token: its SHA-256, so a leaked table grants nothing.
 pub fn hash_secret(secret: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, secret.as_bytes()))
+    sha256_hex(secret.as_bytes())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }

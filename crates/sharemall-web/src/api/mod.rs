@@ -1,0 +1,39 @@
+//! The JSON API under `/api/v1`, one module per context. Every route is registered through
+//! `utoipa_axum::routes!`, so the OpenAPI document cannot miss one.
+
+pub mod accounts;
+pub mod catalog;
+pub mod orders;
+pub mod shops;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sharemall API", description = "Social e-commerce for the S2B2C model. Amounts are integer fen (CNY). Errors: {\"error\":{\"code\",\"message\"}}."),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// All API routes with their OpenAPI description, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::routes())
+        .merge(catalog::routes())
+        .merge(shops::routes())
+        .merge(orders::routes())
+}

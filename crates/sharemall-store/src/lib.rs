@@ -13,12 +13,15 @@ pub mod sql;
 pub mod sqlite;
 pub mod writer;
 
-use sharemall_domain::Error;
+use sharemall_domain::{Error, Timestamp};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use sql::{Backend, Sql};
+use model::OrderPlaced;
+use ops::idempotency::IdempotencyKey;
+use ops::orders::PlaceOrder;
 use readers::Readers;
+pub use sql::{Backend, Sql};
 use writer::{Writer, WriterStats};
 
 /// How to open the store.
@@ -112,6 +115,13 @@ impl Store {
         F: FnOnce(&mut dyn Sql) -> Result<T, Error> + Send + 'static,
     {
         self.readers.read(query).await
+    }
+
+    /// Places an order (with its idempotency key, if any) and returns after it is durably
+    /// committed. SQLite: a command in the batching writer, as [`ops::orders::place_order`] inside
+    /// [`ops::idempotency::run`].
+    pub async fn place_order(&self, now: Timestamp, cmd: PlaceOrder, key: Option<IdempotencyKey>) -> Result<OrderPlaced, Error> {
+        self.write(move |sql| ops::idempotency::run(sql, now, key.as_ref(), |sql| ops::orders::place_order(sql, now, &cmd))).await
     }
 
     /// (commits, commands) so far: their ratio is the batching factor.

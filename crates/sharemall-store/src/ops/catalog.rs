@@ -36,7 +36,7 @@ fn supplier_row(row: &Row) -> Result<Supplier, Error> {
 
 pub fn list_suppliers(sql: &mut dyn Sql, approval: Option<Approval>) -> Result<Vec<Supplier>, Error> {
     sql.query(
-        "SELECT id, name, contact, approval, created_at FROM suppliers WHERE ($1 IS NULL OR approval = $1) ORDER BY created_at DESC LIMIT 200",
+        "SELECT id, name, contact, approval, created_at FROM suppliers WHERE (CAST($1 AS TEXT) IS NULL OR approval = $1) ORDER BY created_at DESC LIMIT 200",
         params![approval.map(Approval::as_str)],
     )?
     .iter()
@@ -164,9 +164,9 @@ pub fn list_products(sql: &mut dyn Sql, filter: &ProductFilter, viewer: Viewer, 
     let rows = sql.query(
         &format!(
             "SELECT {PRODUCT_COLUMNS} FROM products p JOIN suppliers s ON s.id = p.supplier_id \
-             WHERE ($1 IS NULL OR p.approval = $1) AND ($2 IS NULL OR p.supplier_id = $2) \
-             AND ($3 IS NULL OR EXISTS (SELECT 1 FROM shop_products sp WHERE sp.shop_id = $3 AND sp.product_id = p.id)) \
-             AND (CAST($4 AS BIGINT) IS NULL OR (p.approval = 'approved' AND s.approval = 'approved')) AND ($5 IS NULL OR p.title LIKE $5) \
+             WHERE (CAST($1 AS TEXT) IS NULL OR p.approval = $1) AND (CAST($2 AS TEXT) IS NULL OR p.supplier_id = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM shop_products sp WHERE sp.shop_id = $3 AND sp.product_id = p.id)) \
+             AND (CAST($4 AS BIGINT) IS NULL OR (p.approval = 'approved' AND s.approval = 'approved')) AND (CAST($5 AS TEXT) IS NULL OR p.title LIKE $5) \
              ORDER BY p.created_at DESC, p.id LIMIT $6 OFFSET $7"
         ),
         &[

@@ -270,11 +270,11 @@ pub fn list_orders(sql: &mut dyn Sql, scope: OrderScope, status: Option<OrderSta
         OrderScope::Customer(user) => ("o.customer_id = $1", user.to_string()),
         OrderScope::Shop(shop) => ("o.shop_id = $1", shop.to_string()),
         OrderScope::Supplier(supplier) => ("o.id IN (SELECT order_id FROM order_items WHERE supplier_id = $1)", supplier.to_string()),
-        OrderScope::Platform => ("$1 = ''", String::new()),
+        OrderScope::Platform => ("CAST($1 AS TEXT) = ''", String::new()),
     };
     let rows = sql.query(
         &format!(
-            "SELECT {ORDER_COLUMNS} FROM orders o JOIN shops s ON s.id = o.shop_id WHERE {filter} AND ($2 IS NULL OR o.status = $2) \
+            "SELECT {ORDER_COLUMNS} FROM orders o JOIN shops s ON s.id = o.shop_id WHERE {filter} AND (CAST($2 AS TEXT) IS NULL OR o.status = $2) \
              ORDER BY o.created_at DESC, o.id LIMIT $3 OFFSET $4"
         ),
         params![key, status.map(OrderStatus::as_str), per_page, page.saturating_sub(1).saturating_mul(per_page)],

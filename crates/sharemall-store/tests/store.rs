@@ -1,0 +1,20 @@
+//! Store contract tests: every test runs on SQLite, and on PostgreSQL too when
+//! `SHAREMALL_TEST_POSTGRES_URL` is set (e.g. `postgres://postgres@127.0.0.1:5432/test`). Each
+//! test gets a fresh database: a temporary SQLite file, or a fresh PostgreSQL schema.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+#[path = "store/harness.rs"]
+mod harness;
+
+#[path = "store/idempotency.rs"]
+mod idempotency;
+#[path = "store/jobs.rs"]
+mod jobs;
+#[path = "store/lifecycle.rs"]
+mod lifecycle;
+#[path = "store/queries.rs"]
+mod queries;
+#[path = "store/races.rs"]
+mod races;

@@ -1,1 +1,124 @@
-fn main() {}
+//! `sharemall`: one binary runs the whole platform.
+
+mod bench;
+mod check;
+mod demo;
+mod import;
+mod run;
+mod settings;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use crate::settings::Settings;
+
+#[derive(Debug, Parser)]
+#[command(name = "sharemall", version, about = "Open-source social e-commerce (S2B2C): shops, sharing, group buys, commission")]
+struct Cli {
+    /// Settings file (optional).
+    #[arg(long, global = true, default_value = "sharemall.toml")]
+    config: PathBuf,
+    /// Database URL: `sqlite://data/sharemall.db` or `postgres://…`. Overrides settings.
+    #[arg(long, global = true, env = "SHAREMALL_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API, the pages and the background jobs.
+    Serve {
+        /// Fill an empty database with a demo platform first.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Run background jobs only (beside `serve --no-jobs` processes on one PostgreSQL).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Verify stock, order and payment invariants; exit non-zero on any violation.
+    Check,
+    /// Measure a workload over HTTP on loopback; prints one JSON object.
+    Bench(bench::BenchArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Import products from a CSV file for a supplier.
+    Import {
+        /// The supplier's sign-in (phone or e-mail).
+        #[arg(long)]
+        supplier: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user with roles (e.g. the first operator).
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "SHAREMALL_NEW_USER_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// operator, supplier, shop_owner, customer (repeatable).
+        #[arg(long = "role", default_value = "customer")]
+        roles: Vec<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into())).with_target(false).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let mut settings = Settings::load(&cli.config)?;
+    if let Some(url) = cli.database_url {
+        settings.database.url = url;
+    }
+    match cli.command {
+        Command::Serve { demo, bind } => {
+            if let Some(bind) = bind {
+                settings.server.bind = bind;
+            }
+            run::serve(settings, demo).await?;
+        }
+        Command::Worker => run::worker(settings).await?,
+        Command::Migrate => {
+            let applied = tokio::task::spawn_blocking(move || sharemall_store::Store::migrate_only(&settings.database.url, run::wall_now().millis())).await??;
+            println!("migrations applied: {applied} (schema version {})", sharemall_store::migrate::latest_version());
+        }
+        Command::Check => return check::run(settings).await,
+        Command::Bench(args) => bench::run(settings, args).await?,
+        Command::User { command: UserCommand::Create { login, password, name, roles } } => {
+            let app = run::open_app(&settings).await?;
+            let roles = roles.iter().map(|r| sharemall_domain::account::Role::parse(r)).collect::<Result<Vec<_>, _>>()?;
+            let user = sharemall_app::accounts::create_user(&app, &login, &password, &name, roles).await?;
+            println!("created user {} ({}) with roles {:?}", user.login, user.user_id, user.roles);
+        }
+        Command::Import { supplier, file } => import::run(settings, &supplier, &file).await?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,238 @@
+//! What every workload needs: a server on a temporary database, bench accounts with bearer
+//! tokens (created directly in the store: password hashing is not what is measured), a bounded
+//! HTTP load loop with latency percentiles, and the machine's own baselines (fsync latency, a
+//! trivial `/healthz` rate) so every figure can be read as a ratio.
+
+use sharemall_app::App;
+use sharemall_app::clock::SystemClock;
+use sharemall_app::tokens::{hash_secret, new_secret};
+use sharemall_domain::account::{LoginId, Role};
+use sharemall_domain::time::DAY_MS;
+use sharemall_store::model::SessionKind;
+use sharemall_store::ops::accounts::{self, NewUser};
+use sharemall_store::{Store, StoreConfig};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::settings::Settings;
+
+pub struct BenchServer {
+    pub app: Arc<App>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db_url: String,
+    pub backend: &'static str,
+    _dir: TempDir,
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn temp_dir() -> anyhow::Result<TempDir> {
+    let dir = std::env::temp_dir().join(format!("sharemall-bench-{}", sharemall_app::tokens::new_token()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(TempDir(dir))
+}
+
+/// Starts a server on a fresh database: a temp SQLite file, or a fresh schema in the given
+/// PostgreSQL database.
+pub async fn start(settings: &Settings, batch_max: usize, concurrency: usize) -> anyhow::Result<BenchServer> {
+    let dir = temp_dir()?;
+    let db_url = if settings.database.url.starts_with("postgres") {
+        fresh_pg_schema(&settings.database.url).await?
+    } else {
+        format!("sqlite://{}", dir.0.join("bench.db").display())
+    };
+    let config = StoreConfig { url: db_url.clone(), readers: settings.database.readers, batch_max };
+    let now = crate::run::wall_now().millis();
+    let store = tokio::task::spawn_blocking(move || Store::open(&config, now)).await??;
+    let backend = store.backend().as_str();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let mut app_config = settings.app_config();
+    app_config.public_url = base.clone();
+    let app = App::new(store, Arc::new(SystemClock), app_config)?;
+    let router = sharemall_web::router(sharemall_web::AppState::new(Arc::clone(&app)));
+    tokio::spawn(sharemall_web::serve(listener, router, std::future::pending()));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).timeout(Duration::from_secs(30)).build()?;
+    Ok(BenchServer { app, base, client, db_url, backend, _dir: dir })
+}
+
+async fn fresh_pg_schema(url: &str) -> anyhow::Result<String> {
+    let schema = format!("bench_{}", sharemall_app::tokens::new_token());
+    let admin_url = url.to_string();
+    let create = format!("CREATE SCHEMA {schema}");
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut client = postgres_client(&admin_url)?;
+        sharemall_store::Sql::batch(&mut client, &create)?;
+        Ok(())
+    })
+    .await??;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{separator}options=-csearch_path%3D{schema}"))
+}
+
+fn postgres_client(url: &str) -> anyhow::Result<sharemall_store::postgres::PgConn> {
+    Ok(sharemall_store::postgres::PgConn::connect(url)?)
+}
+
+/// Creates `count` customers with bearer tokens.
+pub async fn customers(app: &App, count: usize) -> anyhow::Result<Vec<String>> {
+    let mut tokens = Vec::with_capacity(count);
+    for i in 0..count {
+        let token = new_secret();
+        let token_hash = hash_secret(&token);
+        let now = app.now();
+        let login = LoginId::parse(&format!("bench{i}@sharemall.bench"))?;
+        app.store
+            .write(move |sql| {
+                let user = accounts::create_user(sql, now, NewUser { login, password_hash: "bench-no-password".into(), display_name: "压测用户".into(), roles: vec![Role::Customer] })?;
+                accounts::create_session(sql, &token_hash, user, SessionKind::Bearer, now, now.plus_ms(DAY_MS))
+            })
+            .await?;
+        tokens.push(token);
+    }
+    Ok(tokens)
+}
+
+/// What a load phase saw.
+#[derive(Debug, Default)]
+pub struct LoadResult {
+    pub ok: u64,
+    /// Answered with a 4xx: refused by the rules (out of stock…), not failed.
+    pub refused: u64,
+    pub server_errors: u64,
+    pub transport_errors: u64,
+    pub elapsed: Duration,
+    pub latencies_us: Vec<u64>,
+}
+
+impl LoadResult {
+    pub fn throughput(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted[index.min(sorted.len() - 1)] as f64 / 1_000.0
+    }
+}
+
+/// Sends `total` requests from `concurrency` workers; `make(i)` builds request `i`.
+pub async fn drive<F>(client: &reqwest::Client, concurrency: usize, total: u64, make: F) -> LoadResult
+where
+    F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let make = Arc::new(make);
+    let started = tokio::time::Instant::now();
+    let mut workers = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (next, make, client) = (Arc::clone(&next), Arc::clone(&make), client.clone());
+        workers.push(tokio::spawn(async move {
+            let mut result = LoadResult::default();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let sent = tokio::time::Instant::now();
+                let response = make(&client, i).send().await;
+                let status = match response {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        Ok(status)
+                    }
+                    Err(e) => Err(e),
+                };
+                result.latencies_us.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
+                match status {
+                    Ok(200..=299) => result.ok += 1,
+                    Ok(400..=499) => result.refused += 1,
+                    Ok(_) => result.server_errors += 1,
+                    Err(_) => result.transport_errors += 1,
+                }
+            }
+            result
+        }));
+    }
+    let mut total_result = LoadResult::default();
+    for worker in workers {
+        if let Ok(r) = worker.await {
+            total_result.ok += r.ok;
+            total_result.refused += r.refused;
+            total_result.server_errors += r.server_errors;
+            total_result.transport_errors += r.transport_errors;
+            total_result.latencies_us.extend(r.latencies_us);
+        }
+    }
+    total_result.elapsed = started.elapsed();
+    total_result
+}
+
+/// Median latency of a 4 KiB write + fsync in the temp directory: the floor under any durable
+/// commit on this machine.
+pub fn fsync_median_ms() -> anyhow::Result<f64> {
+    let dir = temp_dir()?;
+    let mut file = std::fs::File::create(dir.0.join("probe"))?;
+    let block = [7u8; 4096];
+    let mut samples = Vec::with_capacity(100);
+    for _ in 0..100 {
+        let started = tokio::time::Instant::now();
+        file.write_all(&block)?;
+        file.sync_all()?;
+        samples.push(started.elapsed().as_secs_f64() * 1_000.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(samples[samples.len() / 2])
+}
+
+/// This process's resident memory, from /proc.
+pub fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1_024.0)
+}
+
+/// Time from starting `sharemall serve` on the existing database to a healthy `/healthz`.
+pub async fn startup_ms(db_url: &str) -> anyhow::Result<f64> {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?.port()
+    };
+    let started = tokio::time::Instant::now();
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", db_url])
+        .env("SHAREMALL__SERVER__RUN_JOBS", "false")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let mut ready = None;
+    while started.elapsed() < Duration::from_secs(20) {
+        if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+            ready = Some(started.elapsed().as_secs_f64() * 1_000.0);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = child.kill().await;
+    ready.ok_or_else(|| anyhow::anyhow!("server did not become ready"))
+}

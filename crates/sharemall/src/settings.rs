@@ -1,0 +1,122 @@
+//! Settings: defaults < `sharemall.toml` < `SHAREMALL__…` environment < command-line flags.
+//! Loaded once in `main` and passed down; nothing reads configuration later.
+
+use serde::Deserialize;
+use sharemall_app::config::AppConfig;
+use sharemall_domain::Money;
+use sharemall_domain::pricing::ShippingRule;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub orders: OrderSettings,
+    pub payments: PaymentSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub bind: String,
+    /// How the platform is reached from outside (links, provider callbacks). Defaults to
+    /// `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Run background jobs inside `serve` (turn off when dedicated `worker`s run them).
+    pub run_jobs: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://data/sharemall.db` (default) or `postgres://user@host/db`.
+    pub url: String,
+    pub readers: usize,
+    pub batch_max: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrderSettings {
+    pub pay_window_secs: i64,
+    pub auto_receive_days: i64,
+    pub settle_buffer_days: i64,
+    pub shipping_fee_fen: i64,
+    pub free_shipping_from_fen: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentSettings {
+    pub sandbox_key: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { server: ServerSettings::default(), database: DatabaseSettings::default(), orders: OrderSettings::default(), payments: PaymentSettings::default() }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { bind: "127.0.0.1:8080".into(), public_url: None, run_jobs: true }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings { url: "sqlite://data/sharemall.db".into(), readers: 4, batch_max: 256 }
+    }
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        let app = AppConfig::default();
+        OrderSettings {
+            pay_window_secs: app.pay_window_ms / 1_000,
+            auto_receive_days: app.auto_receive_ms / 86_400_000,
+            settle_buffer_days: 0,
+            shipping_fee_fen: app.shipping.flat_fee.fen(),
+            free_shipping_from_fen: app.shipping.free_at_or_above.fen(),
+        }
+    }
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        PaymentSettings { sandbox_key: AppConfig::default().sandbox_key }
+    }
+}
+
+impl Settings {
+    /// Reads `file` (if it exists) and the `SHAREMALL__SECTION__KEY` environment over the
+    /// defaults. Flags are applied by the caller afterwards.
+    pub fn load(file: &Path) -> anyhow::Result<Settings> {
+        let built = config::Config::builder()
+            .add_source(config::File::from(file).required(false))
+            .add_source(config::Environment::with_prefix("SHAREMALL").prefix_separator("__").separator("__").try_parsing(true))
+            .build()?;
+        Ok(built.try_deserialize()?)
+    }
+
+    pub fn public_url(&self) -> String {
+        self.server.public_url.clone().unwrap_or_else(|| format!("http://{}", self.server.bind))
+    }
+
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            pay_window_ms: self.orders.pay_window_secs.clamp(60, 86_400) * 1_000,
+            auto_receive_ms: self.orders.auto_receive_days.clamp(1, 30) * 86_400_000,
+            settle_buffer_ms: self.orders.settle_buffer_days.clamp(0, 30) * 86_400_000,
+            shipping: ShippingRule { flat_fee: Money::from_fen(self.orders.shipping_fee_fen.max(0)), free_at_or_above: Money::from_fen(self.orders.free_shipping_from_fen.max(0)) },
+            sandbox_key: self.payments.sandbox_key.clone(),
+            public_url: self.public_url(),
+            ..AppConfig::default()
+        }
+    }
+
+    pub fn store_config(&self) -> sharemall_store::StoreConfig {
+        sharemall_store::StoreConfig { url: self.database.url.clone(), readers: self.database.readers.clamp(1, 64), batch_max: self.database.batch_max.clamp(1, 4_096) }
+    }
+}

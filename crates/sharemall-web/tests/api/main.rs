@@ -1,0 +1,12 @@
+//! HTTP integration tests: the real server on a random port, a fresh database per test (SQLite,
+//! or PostgreSQL when `SHAREMALL_TEST_POSTGRES_URL` is set), driven by a real HTTP client.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod accounts;
+mod bad_input;
+mod catalog;
+mod helpers;
+mod orders;
+mod payments;
+mod scoping;

@@ -51,10 +51,9 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 
 /// Finds the session token: a bearer token (API clients) or the session cookie (pages).
 pub fn session_token(parts: &Parts, secure: bool) -> Option<(String, SessionKind)> {
-    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(token) = value.strip_prefix("Bearer ") {
-            return Some((token.trim().to_string(), SessionKind::Bearer));
-        }
+    let authorization = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Some(token) = authorization.and_then(|v| v.strip_prefix("Bearer ")) {
+        return Some((token.trim().to_string(), SessionKind::Bearer));
     }
     let wanted = session_cookie_name(secure);
     parts

@@ -34,6 +34,11 @@ async fn open_shop(State(state): State<AppState>, CurrentUser(user): CurrentUser
     Ok(Json(Created { id: id.to_string() }))
 }
 
+#[utoipa::path(get, path = "/shops", tag = "shops", responses((status = 200, body = Vec<Shop>)))]
+async fn list_shops(State(state): State<AppState>) -> ApiResult<Vec<Shop>> {
+    Ok(Json(shops::shops(&state.app).await?))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShopHome {
     pub shop: Shop,
@@ -108,7 +113,7 @@ async fn cart(State(state): State<AppState>, CurrentUser(user): CurrentUser, Pat
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(open_shop))
+        .routes(routes!(open_shop, list_shops))
         .routes(routes!(shop_home))
         .routes(routes!(pick))
         .routes(routes!(unpick))

@@ -14,6 +14,9 @@ use crate::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "sharemall API", description = "Social e-commerce for the S2B2C model. Amounts are integer fen (CNY). Errors: {\"error\":{\"code\",\"message\"}}."),
+    // The paths below are relative to where the router is nested; without this, a client of the
+    // document (schemathesis, generated SDKs) would call `/orders` instead of `/api/v1/orders`.
+    servers((url = "/api/v1")),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth)
 )]

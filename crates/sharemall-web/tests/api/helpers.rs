@@ -88,10 +88,6 @@ impl Resp {
         assert_eq!((self.status, self.code()), (status, code), "unexpected answer: {} {}", self.status, self.text);
         assert!(self.content_type.starts_with("application/json"), "error is not JSON: {}", self.content_type);
     }
-
-    pub fn str(&self, field: &str) -> String {
-        self.json[field].as_str().unwrap_or_else(|| panic!("no string {field} in {}", self.text)).to_string()
-    }
 }
 
 /// A signed-in account.

@@ -14,6 +14,8 @@ mod idempotency;
 mod jobs;
 #[path = "store/lifecycle.rs"]
 mod lifecycle;
+#[path = "store/orders_pg.rs"]
+mod orders_pg;
 #[path = "store/queries.rs"]
 mod queries;
 #[path = "store/races.rs"]

@@ -7,8 +7,10 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod images;
 pub mod metrics;
+pub mod pages;
 
 use axum::Router;
 use axum::body::Body;
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.as_str().to_owned()) }))
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
+        .merge(pages::router(state.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn(json_error_envelope))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics))

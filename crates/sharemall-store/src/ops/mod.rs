@@ -9,6 +9,7 @@ pub mod fulfilment;
 pub mod idempotency;
 pub mod jobs;
 pub mod orders;
+pub mod orders_pg;
 pub mod payments;
 pub mod sandbox;
 pub mod shops;

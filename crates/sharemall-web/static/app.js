@@ -1,0 +1,30 @@
+// sharemall 分享购: a little progressive enhancement. Every page works without it.
+(function () {
+  "use strict";
+  // Quantity stepper on the product page.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".step");
+    if (!b) return;
+    var input = b.parentNode.querySelector("input");
+    var max = parseInt(input.max || "99", 10);
+    var v = (parseInt(input.value, 10) || 1) + parseInt(b.dataset.step, 10);
+    input.value = Math.max(1, Math.min(max, v));
+  });
+  // Choosing a SKU shows its price and caps the quantity at its stock.
+  document.addEventListener("change", function (e) {
+    var r = e.target;
+    if (!r.matches || !r.matches("input[type=radio][name=sku]")) return;
+    var price = document.getElementById("price");
+    if (price) price.textContent = r.dataset.price;
+    var qty = document.getElementById("qty");
+    var stock = parseInt(r.dataset.stock, 10);
+    if (qty && stock > 0) { qty.max = Math.min(99, stock); if (+qty.value > stock) qty.value = stock; }
+  });
+  // A button marked data-once can be pressed once (the server also de-duplicates).
+  document.addEventListener("submit", function (e) {
+    var btn = e.submitter;
+    if (btn && btn.hasAttribute("data-once")) {
+      setTimeout(function () { btn.disabled = true; }, 0);
+    }
+  });
+})();

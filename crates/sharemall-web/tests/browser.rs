@@ -1,0 +1,373 @@
+//! End-to-end in a real browser: a customer registers, buys a product from a shop, pays on the
+//! sandbox provider's page and lands back on a paid order, first in Chinese and then in
+//! English. Screenshots of every step go to `artifacts/screenshots/` at the workspace root.
+//!
+//! Needs Debian's `chromium`, `chromium-driver` and `fonts-wqy-microhei`; runs only with
+//! `SHAREMALL_BROWSER_TESTS=1`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sharemall_app::catalog::ProductDraft;
+use sharemall_app::clock::SystemClock;
+use sharemall_app::config::AppConfig;
+use sharemall_app::{App, accounts, catalog, jobs, shops};
+use sharemall_domain::Money;
+use sharemall_domain::account::Role;
+use sharemall_domain::catalog::{Approval, NewSku};
+use sharemall_store::{Store, StoreConfig};
+use sharemall_web::{AppState, router, serve};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SHOP_NAME: &str = "小林的好物小店";
+const PRODUCT_TITLE: &str = "云南高山红茶";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Seeded {
+    shop_id: String,
+}
+
+async fn seed(app: &App) -> Seeded {
+    let pw = "correct-horse-battery";
+    let operator = accounts::create_user(app, "operator@sharemall.test", pw, "运营小王", vec![Role::Operator]).await.unwrap();
+    let supplier_user = accounts::create_user(app, "supplier@sharemall.test", pw, "滇红茶厂", vec![Role::Customer]).await.unwrap();
+    let supplier = catalog::apply_as_supplier(app, &supplier_user, "滇红茶厂", "0871-12345678").await.unwrap();
+    catalog::set_supplier_approval(app, &operator, supplier, Approval::Approved).await.unwrap();
+    let supplier_user = accounts::reload(app, &supplier_user).await.unwrap();
+    let sku = |attributes: &str, retail: i64, stock: i64| NewSku {
+        attributes: attributes.into(),
+        supply_price: Money::from_fen(retail / 2),
+        retail_price: Money::from_fen(retail),
+        commission_bps: 1000,
+        stock,
+        returnable: true,
+    };
+    let product = catalog::add_product(
+        app,
+        &supplier_user,
+        ProductDraft {
+            title: PRODUCT_TITLE.into(),
+            description: "海拔1800米茶园，春季头采，蜜香浓郁。\n独立小袋包装，方便冲泡。".into(),
+            category: "茶饮".into(),
+            image_hue: 18,
+            skus: vec![sku("规格:100g 罐装", 3_990, 50), sku("规格:250g 礼盒", 8_800, 20)],
+        },
+    )
+    .await
+    .unwrap();
+    catalog::set_product_approval(app, &operator, product, Approval::Approved).await.unwrap();
+    let owner = accounts::create_user(app, "owner@sharemall.test", pw, "小林", vec![Role::Customer]).await.unwrap();
+    let shop = shops::open_shop(app, &owner, SHOP_NAME, "只卖自己喝过的好东西，欢迎常来。", None).await.unwrap();
+    let owner = accounts::reload(app, &owner).await.unwrap();
+    shops::pick_product(app, &owner, product).await.unwrap();
+    Seeded { shop_id: shop.to_string() }
+}
+
+struct Browser {
+    client: Client,
+    base: String,
+    lang: &'static str,
+    step: u32,
+}
+
+impl Browser {
+    async fn body(&self) -> String {
+        self.client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+    }
+
+    /// Fails if the page is an error page (ours, or a JSON error from the API fallback).
+    async fn assert_no_error(&self) {
+        let source = self.client.source().await.unwrap();
+        let url = self.client.current_url().await.unwrap();
+        assert!(!source.contains("id=\"error-page\""), "error page at {url}: {}", self.body().await);
+        assert!(!source.contains("\"error\":{"), "JSON error at {url}: {source}");
+    }
+
+    async fn expect_text(&self, wanted: &[&str]) {
+        self.assert_no_error().await;
+        let body = self.body().await;
+        for w in wanted {
+            assert!(body.contains(w), "expected {w:?} on {}; page says:\n{body}", self.client.current_url().await.unwrap());
+        }
+    }
+
+    async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.client.screenshot().await.unwrap();
+        let path = screenshots_dir().join(format!("{}-{:02}-{name}.png", self.lang, self.step));
+        std::fs::write(&path, png).unwrap();
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// Clicks like a thumb: the element is scrolled to the middle first, clear of the fixed bars.
+    async fn click(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let arg = serde_json::to_value(&element).unwrap();
+        self.client.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
+        element.click().await.unwrap();
+    }
+
+    /// Clicks something that navigates, and waits until the next page has loaded.
+    async fn submit(&self, css: &str) {
+        let before = self.client.current_url().await.unwrap();
+        self.click(css).await;
+        for _ in 0..100 {
+            let now = self.client.current_url().await.unwrap();
+            let ready = self.client.execute("return document.readyState", vec![]).await.unwrap();
+            if now != before && ready == "complete" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("clicking {css} on {before} went nowhere");
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_string()
+    }
+}
+
+/// Words each language must show along the way.
+struct Words {
+    register: &'static str,
+    returnable: &'static str,
+    buy_now: &'static str,
+    checkout: &'static str,
+    awaiting_payment: &'static str,
+    pay_now: &'static str,
+    sandbox: &'static str,
+    confirm_pay: &'static str,
+    to_ship: &'static str,
+    shop_statement: &'static str,
+}
+
+const ZH: Words = Words {
+    register: "注册新账号",
+    returnable: "7天无理由退货",
+    buy_now: "立即购买",
+    checkout: "确认订单",
+    awaiting_payment: "待付款",
+    pay_now: "去支付",
+    sandbox: "沙箱支付",
+    confirm_pay: "确认支付 ¥88.00",
+    to_ship: "待发货",
+    shop_statement: "依法不需要办理市场主体登记",
+};
+
+const EN: Words = Words {
+    register: "Create an account",
+    returnable: "7-day no-reason returns",
+    buy_now: "Buy now",
+    checkout: "Confirm order",
+    awaiting_payment: "Awaiting payment",
+    pay_now: "Pay now",
+    sandbox: "Sandbox payment",
+    confirm_pay: "Confirm payment ¥88.00",
+    to_ship: "To ship",
+    shop_statement: "依法不需要办理市场主体登记",
+};
+
+async fn buy_flow(b: &mut Browser, w: &Words, shop_id: &str, phone: &str) {
+    // Register.
+    b.goto("/register").await;
+    b.expect_text(&[w.register]).await;
+    b.fill("#login", phone).await;
+    b.fill("#display_name", if b.lang == "zh" { "张小花" } else { "Alice" }).await;
+    b.fill("#password", "a-good-password").await;
+    b.shot("register").await;
+    b.submit("#register-submit").await;
+    assert_eq!(b.path().await, "/");
+    b.expect_text(&[SHOP_NAME]).await;
+    b.shot("home").await;
+
+    // Shop home → product.
+    b.goto(&format!("/shops/{shop_id}")).await;
+    b.expect_text(&[SHOP_NAME, PRODUCT_TITLE, w.shop_statement]).await;
+    b.shot("shop").await;
+    b.submit(".product-link").await;
+    b.expect_text(&[PRODUCT_TITLE, w.returnable, w.buy_now, "250g 礼盒", "¥88.00"]).await;
+    // Pick the 250g gift box (¥88.00): the sandbox amount is checked below.
+    let radios = b.client.find_all(Locator::Css("input[name=sku]")).await.unwrap();
+    assert_eq!(radios.len(), 2);
+    b.click("label.sku:nth-of-type(2)").await;
+    b.shot("product").await;
+    b.submit("#buy-now").await;
+
+    // Checkout.
+    b.expect_text(&[w.checkout, PRODUCT_TITLE, "¥88.00"]).await;
+    b.fill("#address", "云南省昆明市五华区翠湖南路 1 号").await;
+    b.shot("checkout").await;
+    b.submit("#place-order").await;
+
+    // Order page.
+    assert!(b.path().await.starts_with("/orders/"), "not on an order page: {}", b.path().await);
+    let order_path = b.path().await;
+    b.expect_text(&[w.awaiting_payment, w.pay_now, "¥88.00"]).await;
+    b.shot("order-created").await;
+    b.submit("#pay-now").await;
+
+    // The sandbox provider's page.
+    assert!(b.path().await.starts_with("/sandbox/pay/"), "not on the pay page: {}", b.path().await);
+    b.expect_text(&[w.sandbox, w.confirm_pay, "88.00"]).await;
+    b.shot("sandbox-pay").await;
+    b.submit("#confirm-pay").await;
+
+    // Back on the order page, paid.
+    assert_eq!(b.path().await, order_path);
+    let mut status = String::new();
+    for _ in 0..40 {
+        b.assert_no_error().await;
+        status = b.client.find(Locator::Css("#order-status")).await.unwrap().text().await.unwrap();
+        if status == w.to_ship {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.client.refresh().await.unwrap();
+    }
+    assert_eq!(status, w.to_ship, "order never showed as paid");
+    b.expect_text(&[w.to_ship]).await;
+    b.shot("order-paid").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_buys_and_pays_in_both_languages() {
+    if std::env::var("SHAREMALL_BROWSER_TESTS").as_deref() != Ok("1") {
+        println!("browser test skipped: set SHAREMALL_BROWSER_TESTS=1 (needs /usr/bin/chromium and /usr/bin/chromedriver)");
+        return;
+    }
+
+    // The server, on a fresh SQLite file.
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let db = dir.path().join("sharemall.db");
+    let store = Store::open(&StoreConfig { url: db.display().to_string(), readers: 2, batch_max: 256 }, SystemClock.now_ms()).unwrap();
+    let app = App::new(store, Arc::new(SystemClock), AppConfig { public_url: format!("http://127.0.0.1:{port}"), ..AppConfig::default() })
+        .unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, router(AppState::new(app.clone())), async move {
+        let _ = stop_rx.await;
+    }));
+    let (jobs_stop_tx, jobs_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let job_app = app.clone();
+    let job_runner = tokio::spawn(async move {
+        jobs::run_until(&job_app, Duration::from_millis(250), async move {
+            let _ = jobs_stop_rx.await;
+        })
+        .await;
+    });
+    let seeded = seed(&app).await;
+
+    // The browser.
+    let driver_port = free_port();
+    let _driver = Driver(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844", "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let webdriver = format!("http://127.0.0.1:{driver_port}");
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&webdriver)
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let client = client.expect("chromedriver did not come up");
+    let mut b = Browser { client, base: format!("http://127.0.0.1:{port}"), lang: "zh", step: 0 };
+
+    // Chinese first (the default).
+    b.goto("/").await;
+    b.expect_text(&["分享购", "首页", "购物车", "订单", "我的", SHOP_NAME]).await;
+    buy_flow(&mut b, &ZH, &seeded.shop_id, "13800138001").await;
+
+    // Switch to English with the top bar's switch, then buy again as a new customer.
+    b.goto("/").await;
+    b.click("#lang-switch").await;
+    for _ in 0..50 {
+        if b.client.find(Locator::Css("#lang-switch")).await.unwrap().text().await.unwrap() == "中文" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.lang = "en";
+    b.step = 0;
+    b.expect_text(&["Home", "Cart", "Orders", "Featured shops"]).await;
+    b.shot("home-switched").await;
+    buy_flow(&mut b, &EN, &seeded.shop_id, "13800138002").await;
+
+    // My orders (in English now) lists the paid order.
+    b.goto("/orders").await;
+    b.expect_text(&["My orders", "To ship", PRODUCT_TITLE]).await;
+    b.shot("my-orders").await;
+
+    b.client.close().await.unwrap();
+    let _ = jobs_stop_tx.send(());
+    let _ = stop_tx.send(());
+    let _ = job_runner.await;
+    let _ = server.await;
+}
+
+trait NowMs {
+    fn now_ms(&self) -> i64;
+}
+
+impl NowMs for SystemClock {
+    fn now_ms(&self) -> i64 {
+        use sharemall_app::clock::Clock;
+        self.now().millis()
+    }
+}

@@ -86,6 +86,7 @@ async fn unknown_account_answers_like_a_wrong_password() {
     app.sign_in(&format!("nobody{}@test.example", random_suffix()), PASSWORD).await.assert_error(401, "bad_credentials");
     app.get("/me", Some("not-a-real-token")).await.assert_error(401, "unauthenticated");
     app.get("/me", None).await.assert_error(401, "unauthenticated");
+    app.assert_consistent().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -153,6 +153,7 @@ async fn a_bad_id_in_the_path_gets_a_json_4xx() {
     }
     let resp = app.post(&format!("/orders/{}/cancel", "x".repeat(40)), Some(&customer.token), &json!({})).await;
     assert!((400..500).contains(&resp.status) && !resp.code().is_empty(), "{}", resp.text);
+    app.assert_consistent().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,4 +217,5 @@ async fn an_unknown_api_route_is_a_json_404() {
     }
     let resp = app.send(app.client.delete(app.url("/api/v1/nothing-here"))).await;
     resp.assert_error(404, "not_found");
+    app.assert_consistent().await;
 }

@@ -135,6 +135,7 @@ async fn every_documented_operation_is_routed() {
     }
     assert!(unrouted.is_empty(), "documented but not routed: {unrouted:#?}");
     assert!(checked >= 30, "only {checked} operations");
+    app.assert_consistent().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,4 +149,5 @@ async fn health_and_metrics() {
     assert!(metrics.text.contains("sharemall_http_requests_total"), "{}", metrics.text);
     assert!(metrics.text.contains("sharemall_http_requests_total{class=\"2xx\"}"), "{}", metrics.text);
     assert!(metrics.text.contains("sharemall_store_commits_total"), "{}", metrics.text);
+    app.assert_consistent().await;
 }

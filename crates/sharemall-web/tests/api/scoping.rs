@@ -128,4 +128,5 @@ async fn anonymous_callers_must_sign_in() {
     // Public reads stay public.
     app.get("/catalogue", None).await.ok();
     assert_eq!(app.count("SELECT COUNT(*) FROM shops").await + app.count("SELECT COUNT(*) FROM suppliers").await, 0);
+    app.assert_consistent().await;
 }

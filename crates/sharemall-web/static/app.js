@@ -16,6 +16,8 @@
     if (!r.matches || !r.matches("input[type=radio][name=sku]")) return;
     var price = document.getElementById("price");
     if (price) price.textContent = r.dataset.price;
+    var from = document.getElementById("price-from");
+    if (from) from.hidden = true;
     var qty = document.getElementById("qty");
     var stock = parseInt(r.dataset.stock, 10);
     if (qty && stock > 0) { qty.max = Math.min(99, stock); if (+qty.value > stock) qty.value = stock; }

@@ -134,11 +134,12 @@ impl Browser {
     /// Clicks something that navigates, and waits until the next page has loaded.
     async fn submit(&self, css: &str) {
         let before = self.client.current_url().await.unwrap();
+        // Mark this document: once the mark is gone, a new page has loaded (even at the same URL).
+        self.client.execute("window.__smOld = true;", vec![]).await.unwrap();
         self.click(css).await;
         for _ in 0..100 {
-            let now = self.client.current_url().await.unwrap();
-            let ready = self.client.execute("return document.readyState", vec![]).await.unwrap();
-            if now != before && ready == "complete" {
+            let loaded = self.client.execute("return window.__smOld === undefined && document.readyState === 'complete';", vec![]).await;
+            if loaded.is_ok_and(|v| v == serde_json::Value::Bool(true)) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -259,6 +260,60 @@ async fn buy_flow(b: &mut Browser, w: &Words, shop_id: &str, phone: &str) {
     b.shot("order-paid").await;
 }
 
+async fn sign_in_as(b: &Browser, login: &str) {
+    b.client.delete_all_cookies().await.unwrap();
+    b.goto("/signin").await;
+    b.fill("#login", login).await;
+    b.fill("#password", "correct-horse-battery").await;
+    b.submit("#signin-submit").await;
+    b.assert_no_error().await;
+}
+
+/// The consoles. Clearing cookies to switch users also clears the language, so this is in Chinese.
+async fn console_tour(b: &mut Browser) {
+    b.lang = "console";
+    b.step = 0;
+    // The supplier ships one of the paid orders.
+    sign_in_as(b, "supplier@sharemall.test").await;
+    b.goto("/console/supplier").await;
+    b.expect_text(&["供应商后台", "待发货订单", PRODUCT_TITLE, "CSV 批量导入"]).await;
+    b.fill("input[name=carrier]", "顺丰速运").await;
+    b.fill("input[name=tracking_no]", "SF1234567890").await;
+    b.shot("supplier").await;
+    b.submit("form[action$='/ship'] button").await;
+    b.expect_text(&["供应商后台"]).await;
+    // A pasted CSV with a bad row is refused with a per-row message.
+    b.fill("textarea[name=csv]", "product_code,title\nX1,\n").await;
+    b.submit("#csv-import button").await;
+    b.expect_text(&["以下行有问题"]).await;
+    b.shot("supplier-import-errors").await;
+
+    // The operator sees the platform's orders.
+    sign_in_as(b, "operator@sharemall.test").await;
+    b.goto("/console/operator").await;
+    b.expect_text(&["运营后台", "待审核商品", "最近订单", SHOP_NAME]).await;
+    b.shot("operator").await;
+
+    // The shop owner sees the orders and the pick list.
+    sign_in_as(b, "owner@sharemall.test").await;
+    b.goto("/console/shop").await;
+    b.expect_text(&["店铺订单", SHOP_NAME]).await;
+    b.shot("shop-owner").await;
+    b.goto("/console/shop/pick").await;
+    b.expect_text(&["选品上架", PRODUCT_TITLE, "已上架"]).await;
+    b.shot("shop-pick").await;
+
+    // A newcomer is offered a free shop.
+    b.client.delete_all_cookies().await.unwrap();
+    b.goto("/register").await;
+    b.fill("#login", "13800138009").await;
+    b.fill("#password", "a-good-password").await;
+    b.submit("#register-submit").await;
+    b.goto("/console/shop").await;
+    b.expect_text(&["开店免费"]).await;
+    b.shot("open-shop").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn customer_buys_and_pays_in_both_languages() {
     if std::env::var("SHAREMALL_BROWSER_TESTS").as_deref() != Ok("1") {
@@ -304,6 +359,8 @@ async fn customer_buys_and_pays_in_both_languages() {
         "goog:chromeOptions".into(),
         serde_json::json!({
             "binary": "/usr/bin/chromium",
+            // Headless windows are at least 500 px wide; emulate the phone's viewport exactly.
+            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2 } },
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844", "--lang=zh-CN",
@@ -353,6 +410,8 @@ async fn customer_buys_and_pays_in_both_languages() {
     b.goto("/orders").await;
     b.expect_text(&["My orders", "To ship", PRODUCT_TITLE]).await;
     b.shot("my-orders").await;
+
+    console_tour(&mut b).await;
 
     b.client.close().await.unwrap();
     let _ = jobs_stop_tx.send(());

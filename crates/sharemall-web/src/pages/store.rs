@@ -225,10 +225,10 @@ struct CartPage {
 
 /// The cart tab: the cart of the last shop visited.
 async fn cart_tab(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> PageResult {
-    if let Some(shop) = cookie(&headers, SHOP_COOKIE).and_then(|s| s.parse::<ShopId>().ok()) {
-        if shops::shop(&state.app, shop).await.is_ok() {
-            return Ok(see_other(&format!("/shops/{shop}/cart")));
-        }
+    if let Some(shop) = cookie(&headers, SHOP_COOKIE).and_then(|s| s.parse::<ShopId>().ok())
+        && shops::shop(&state.app, shop).await.is_ok()
+    {
+        return Ok(see_other(&format!("/shops/{shop}/cart")));
     }
     render(&CartPage { t: ctx.t, nav: ctx.nav("cart"), shop: None, rows: Vec::new(), total: yuan(0) })
 }

@@ -93,10 +93,14 @@ impl Settings {
     /// Reads `file` (if it exists) and the `SHAREMALL__SECTION__KEY` environment over the
     /// defaults. Flags are applied by the caller afterwards.
     pub fn load(file: &Path) -> anyhow::Result<Settings> {
-        let built = config::Config::builder()
-            .add_source(config::File::from(file).required(false))
-            .add_source(config::Environment::with_prefix("SHAREMALL").prefix_separator("__").separator("__").try_parsing(true))
-            .build()?;
+        Settings::load_with_env(file, None)
+    }
+
+    /// As [`Settings::load`], with the environment given as a map (tests) instead of read from
+    /// the process.
+    pub fn load_with_env(file: &Path, env: Option<config::Map<String, String>>) -> anyhow::Result<Settings> {
+        let environment = config::Environment::with_prefix("SHAREMALL").prefix_separator("__").separator("__").try_parsing(true).source(env);
+        let built = config::Config::builder().add_source(config::File::from(file).required(false)).add_source(environment).build()?;
         Ok(built.try_deserialize()?)
     }
 
@@ -118,5 +122,28 @@ impl Settings {
 
     pub fn store_config(&self) -> sharemall_store::StoreConfig {
         sharemall_store::StoreConfig { url: self.database.url.clone(), readers: self.database.readers.clamp(1, 64), batch_max: self.database.batch_max.clamp(1, 4_096) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_environment_overrides_file() {
+        let dir = std::env::temp_dir().join(format!("sharemall-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sharemall.toml");
+        std::fs::write(&file, "[server]\nbind = \"0.0.0.0:9000\"\n[database]\nbatch_max = 64\n[orders]\npay_window_secs = 600\n").unwrap();
+        let env = config::Map::from([("SHAREMALL__DATABASE__BATCH_MAX".to_string(), "128".to_string())]);
+        let settings = Settings::load_with_env(&file, Some(env)).unwrap();
+        assert_eq!(settings.server.bind, "0.0.0.0:9000");
+        assert_eq!(settings.database.batch_max, 128, "environment beats the file");
+        assert_eq!(settings.orders.pay_window_secs, 600);
+        assert_eq!(settings.database.url, "sqlite://data/sharemall.db", "untouched keys keep their defaults");
+        assert_eq!(settings.app_config().pay_window_ms, 600_000);
+        std::fs::write(&file, "[server]\nbnid = \"typo\"\n").unwrap();
+        assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "unknown keys are refused, not ignored");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

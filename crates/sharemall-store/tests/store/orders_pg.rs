@@ -332,15 +332,28 @@ async fn shards_and_the_generic_writer_share_skus() {
     h.assert_consistent("shards and generic writer").await;
 }
 
-/// Throughput of one hot SKU through `Store::place_order`. Run by hand:
+/// Throughput of one hot SKU through `Store::place_order` (PostgreSQL when the variable is set,
+/// else SQLite). Run by hand:
 /// `cargo test -p sharemall-store --release --test store -- --ignored --nocapture hot_sku_throughput`.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark, not a test"]
 async fn hot_sku_throughput() {
+    hot_sku(false, 50_000).await;
+}
+
+/// The same through the generic writer (`Store::write` + `ops::orders::place_order`), for
+/// comparison.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark, not a test"]
+async fn hot_sku_throughput_generic_writer() {
+    hot_sku(true, 10_000).await;
+}
+
+async fn hot_sku(generic: bool, total: usize) {
     let kind = if postgres_url().is_some() { Kind::Postgres } else { Kind::Sqlite };
     let h = Harness::open(kind).await;
     let fx = h.fixture(1, 100, 10_000_000, 64).await;
-    let (total, concurrency) = (50_000usize, 512usize);
+    let concurrency = 512usize;
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = std::time::Instant::now();
     let mut workers = Vec::new();
@@ -354,7 +367,11 @@ async fn hot_sku_throughput() {
                     return;
                 }
                 let cmd = PlaceOrder { customer, lines: vec![(sku, 1)], order_no: format!("B{i:08}"), ..template.clone() };
-                store.place_order(T0, cmd, None).await.expect("order");
+                if generic {
+                    store.write(move |sql| orders::place_order(sql, T0, &cmd)).await.expect("order");
+                } else {
+                    store.place_order(T0, cmd, None).await.expect("order");
+                }
             }
         }));
     }
@@ -364,9 +381,31 @@ async fn hot_sku_throughput() {
     let elapsed = started.elapsed();
     let (commits, commands) = h.store.writer_stats();
     eprintln!(
-        "[{kind:?}] {total} orders on one SKU in {elapsed:.2?}: {:.0} orders/s, {:.1} orders per commit",
+        "[{kind:?}{}] {total} orders on one SKU in {elapsed:.2?}: {:.0} orders/s, {:.1} orders per commit",
+        if generic { ", generic writer" } else { "" },
         total as f64 / elapsed.as_secs_f64(),
         commands as f64 / commits.max(1) as f64
     );
     h.assert_consistent("throughput").await;
+}
+
+/// An order goes to the shard of its first SKU in sorted order, however its lines are written,
+/// so a retried request always meets its first attempt in the same shard.
+#[test]
+fn routing_follows_the_first_sorted_sku() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let skus: Vec<SkuId> = (0..20).map(|_| SkuId::new()).collect();
+    let mut used = std::collections::HashSet::new();
+    for _ in 0..500 {
+        let lines: Vec<(SkuId, i64)> =
+            (0..rng.random_range(1..=5)).map(|_| (skus[rng.random_range(0..skus.len())], rng.random_range(1..=3))).collect();
+        let normalised = orders::normalise_lines(&lines).expect("valid lines");
+        let shard = orders_pg::shard_of(&lines, 4);
+        assert!(shard < 4);
+        assert_eq!(shard, orders_pg::shard_of(&normalised, 4));
+        assert_eq!(shard, orders_pg::shard_of(&normalised[..1], 4));
+        used.insert(shard);
+    }
+    assert_eq!(used.len(), 4, "SKUs should spread over every shard");
+    assert_eq!(orders_pg::shard_of(&[], 4), 0);
 }

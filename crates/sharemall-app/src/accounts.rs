@@ -24,7 +24,9 @@ async fn hash_password(app: &App, password: String) -> Result<String, Error> {
 
 async fn verify_password(app: &App, password: String, hash: String) -> Result<bool, Error> {
     let _permit = app.hashing.acquire().await.map_err(|_| Error::internal("hashing closed"))?;
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.map_err(|e| Error::internal(e.to_string()))
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .map_err(|e| Error::internal(e.to_string()))
 }
 
 pub async fn create_user(app: &App, login: &str, password: &str, display_name: &str, roles: Vec<Role>) -> Result<SessionUser, Error> {

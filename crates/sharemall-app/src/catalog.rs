@@ -95,7 +95,13 @@ pub async fn set_product_approval(app: &App, operator: &SessionUser, id: Product
     app.store.write(move |sql| catalog::set_product_approval(sql, now, id, approval)).await
 }
 
-pub async fn products_for_review(app: &App, operator: &SessionUser, approval: Option<Approval>, page: i64, per_page: i64) -> Result<Vec<Product>, Error> {
+pub async fn products_for_review(
+    app: &App,
+    operator: &SessionUser,
+    approval: Option<Approval>,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<Product>, Error> {
     require(operator, Role::Operator)?;
     let filter = ProductFilter { approval, ..ProductFilter::default() };
     app.store.read(move |sql| catalog::list_products(sql, &filter, Viewer::Trade, page, per_page)).await
@@ -103,7 +109,11 @@ pub async fn products_for_review(app: &App, operator: &SessionUser, approval: Op
 
 /// The sellable catalogue shop owners pick from.
 pub async fn catalogue(app: &App, search: Option<String>, page: i64, per_page: i64) -> Result<Vec<Product>, Error> {
-    let filter = ProductFilter { on_sale: true, search: search.filter(|s| !s.trim().is_empty()).map(|s| s.trim().chars().take(40).collect()), ..ProductFilter::default() };
+    let filter = ProductFilter {
+        on_sale: true,
+        search: search.filter(|s| !s.trim().is_empty()).map(|s| s.trim().chars().take(40).collect()),
+        ..ProductFilter::default()
+    };
     app.store.read(move |sql| catalog::list_products(sql, &filter, Viewer::Public, page, per_page)).await
 }
 

@@ -30,8 +30,12 @@ async fn run_one(app: &App, job: &Job) -> Result<(), Error> {
             app.store.write(move |sql| orders::cancel_order(sql, now, id, CancelBy::Deadline)).await.map(|_| ())
         }
         JOB_AUTO_RECEIVE => {
-            let (id, auto_receive_ms, buffer): (OrderId, i64, i64) = (parse_id(job)?, app.config.auto_receive_ms, app.config.settle_buffer_ms);
-            app.store.write(move |sql| fulfilment::confirm_receipt(sql, now, id, ReceiveBy::Deadline { auto_receive_ms }, buffer)).await.map(|_| ())
+            let (id, auto_receive_ms, buffer): (OrderId, i64, i64) =
+                (parse_id(job)?, app.config.auto_receive_ms, app.config.settle_buffer_ms);
+            app.store
+                .write(move |sql| fulfilment::confirm_receipt(sql, now, id, ReceiveBy::Deadline { auto_receive_ms }, buffer))
+                .await
+                .map(|_| ())
         }
         JOB_COMPLETE => {
             let id: OrderId = parse_id(job)?;

@@ -93,7 +93,14 @@ pub async fn ship(app: &App, supplier: &SessionUser, id: OrderId, carrier: &str,
 }
 
 /// An operator refunds all or part of a paid order through its payment provider.
-pub async fn refund(app: &App, operator: &SessionUser, id: OrderId, amount_fen: i64, reason: &str, key: Option<IdempotencyKey>) -> Result<RefundRequested, Error> {
+pub async fn refund(
+    app: &App,
+    operator: &SessionUser,
+    id: OrderId,
+    amount_fen: i64,
+    reason: &str,
+    key: Option<IdempotencyKey>,
+) -> Result<RefundRequested, Error> {
     require(operator, Role::Operator)?;
     let reason = sharemall_domain::catalog::check_text("reason", reason, 200)?;
     let now = app.now();
@@ -133,7 +140,14 @@ pub async fn order_for(app: &App, user: &SessionUser, id: OrderId, view: Perspec
     Ok(order)
 }
 
-pub async fn list_for(app: &App, user: &SessionUser, view: Perspective, status: Option<OrderStatus>, page: Option<i64>, per_page: Option<i64>) -> Result<Vec<Order>, Error> {
+pub async fn list_for(
+    app: &App,
+    user: &SessionUser,
+    view: Perspective,
+    status: Option<OrderStatus>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<Vec<Order>, Error> {
     let scope = match view {
         Perspective::Customer => OrderScope::Customer(user.user_id),
         Perspective::ShopOwner => OrderScope::Shop(crate::shops::own_shop(user)?),

@@ -8,9 +8,9 @@ use sharemall_store::ops::idempotency::{self, IdempotencyKey};
 use sharemall_store::ops::payments::{self, PaymentApplied};
 use utoipa::ToSchema;
 
+use crate::App;
 use crate::sandbox::{self, MERCHANT_ID, PaymentNotice};
 use crate::tokens::new_token;
-use crate::App;
 
 pub const PROVIDER_SANDBOX: &str = "sandbox";
 
@@ -22,7 +22,13 @@ pub struct PaymentStarted {
 }
 
 /// Starts paying an order. Starting twice returns the same payment.
-pub async fn start_payment(app: &App, customer: &SessionUser, order: OrderId, provider: &str, key: Option<IdempotencyKey>) -> Result<PaymentStarted, Error> {
+pub async fn start_payment(
+    app: &App,
+    customer: &SessionUser,
+    order: OrderId,
+    provider: &str,
+    key: Option<IdempotencyKey>,
+) -> Result<PaymentStarted, Error> {
     if provider != PROVIDER_SANDBOX {
         return Err(Error::invalid(format!("unknown payment provider '{provider}'")));
     }
@@ -30,7 +36,9 @@ pub async fn start_payment(app: &App, customer: &SessionUser, order: OrderId, pr
     let out_trade_no = format!("SM{}", new_token());
     let payment = app
         .store
-        .write(move |sql| idempotency::run(sql, now, key.as_ref(), |sql| payments::create_payment(sql, now, order, user, PROVIDER_SANDBOX, &out_trade_no)))
+        .write(move |sql| {
+            idempotency::run(sql, now, key.as_ref(), |sql| payments::create_payment(sql, now, order, user, PROVIDER_SANDBOX, &out_trade_no))
+        })
         .await?;
     let return_url = format!("/orders/{}", payment.order_id);
     let txn = sandbox::open(app, &payment.out_trade_no, payment.amount_fen, "sharemall order", &return_url).await?;

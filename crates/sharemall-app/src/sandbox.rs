@@ -60,15 +60,28 @@ pub fn verify(key: &str, timestamp: &str, nonce: &str, body: &[u8], signature: &
 }
 
 /// Opens (or finds) the provider-side transaction for a merchant order number.
-pub async fn open(app: &App, out_trade_no: &str, amount_fen: i64, description: &str, return_url: &str) -> Result<SandboxTransaction, Error> {
+pub async fn open(
+    app: &App,
+    out_trade_no: &str,
+    amount_fen: i64,
+    description: &str,
+    return_url: &str,
+) -> Result<SandboxTransaction, Error> {
     let notify_url = format!("{}/api/v1/payments/sandbox/notify", app.config.public_url);
-    let (now, out_trade_no, description, return_url) = (app.now(), out_trade_no.to_string(), description.to_string(), return_url.to_string());
+    let (now, out_trade_no, description, return_url) =
+        (app.now(), out_trade_no.to_string(), description.to_string(), return_url.to_string());
     app.store
         .write(move |sql| {
             sandbox::open_transaction(
                 sql,
                 now,
-                NewSandboxTransaction { out_trade_no: &out_trade_no, amount_fen, description: &description, notify_url: &notify_url, return_url: &return_url },
+                NewSandboxTransaction {
+                    out_trade_no: &out_trade_no,
+                    amount_fen,
+                    description: &description,
+                    notify_url: &notify_url,
+                    return_url: &return_url,
+                },
             )
         })
         .await

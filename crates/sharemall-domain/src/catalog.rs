@@ -105,7 +105,14 @@ mod tests {
     use super::*;
 
     fn sku(supply: i64, retail: i64, bps: i64) -> NewSku {
-        NewSku { attributes: "默认".into(), supply_price: Money::from_fen(supply), retail_price: Money::from_fen(retail), commission_bps: bps, stock: 10, returnable: true }
+        NewSku {
+            attributes: "默认".into(),
+            supply_price: Money::from_fen(supply),
+            retail_price: Money::from_fen(retail),
+            commission_bps: bps,
+            stock: 10,
+            returnable: true,
+        }
     }
 
     #[test]

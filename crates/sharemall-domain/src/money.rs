@@ -54,11 +54,8 @@ impl Money {
         }
         let amount = i128::from(self.0);
         let mut parts: Vec<i128> = weights.iter().map(|w| amount * i128::from(*w) / total_weight).collect();
-        let mut remainders: Vec<(usize, i128)> = weights
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i, (amount * i128::from(*w)) % total_weight))
-            .collect();
+        let mut remainders: Vec<(usize, i128)> =
+            weights.iter().enumerate().map(|(i, w)| (i, (amount * i128::from(*w)) % total_weight)).collect();
         remainders.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut left = amount - parts.iter().sum::<i128>();
         for (index, _) in remainders {

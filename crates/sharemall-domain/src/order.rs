@@ -60,10 +60,7 @@ impl OrderStatus {
     }
 
     pub fn parse(text: &str) -> Result<OrderStatus, Error> {
-        OrderStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| Error::internal(format!("unknown order status {text}")))
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == text).ok_or_else(|| Error::internal(format!("unknown order status {text}")))
     }
 
     /// Whether payment has been taken for an order in this state (and not fully returned).
@@ -115,7 +112,9 @@ pub fn check_quantity(quantity: i64) -> Result<i64, Error> {
 pub fn check_line_count(lines: usize) -> Result<(), Error> {
     match lines {
         0 => Err(Error::new(ErrorCode::EmptyCart, "the order has no items")),
-        n if n > MAX_LINES_PER_ORDER => Err(Error::new(ErrorCode::CartTooLarge, format!("an order holds at most {MAX_LINES_PER_ORDER} lines"))),
+        n if n > MAX_LINES_PER_ORDER => {
+            Err(Error::new(ErrorCode::CartTooLarge, format!("an order holds at most {MAX_LINES_PER_ORDER} lines")))
+        }
         _ => Ok(()),
     }
 }

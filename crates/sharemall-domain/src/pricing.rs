@@ -143,7 +143,9 @@ mod tests {
             shipping: ShippingRule { flat_fee: Money::from_fen(600), free_at_or_above: Money::from_fen(9_900) },
         };
         let p = price(&lines, &adjustments).map_err(|e| e.to_string());
-        let p = p.as_ref().map(|p| (p.base_fen, p.activity_discount_fen, p.member_discount_fen, p.coupon_discount_fen, p.goods_fen, p.shipping_fen, p.payable_fen));
+        let p = p.as_ref().map(|p| {
+            (p.base_fen, p.activity_discount_fen, p.member_discount_fen, p.coupon_discount_fen, p.goods_fen, p.shipping_fen, p.payable_fen)
+        });
         assert_eq!(p, Ok((20_000, 2_000, 1_800, 2_000, 14_200, 0, 14_200)));
     }
 

@@ -84,7 +84,8 @@ impl Store {
                 migrate::migrate(&mut conn, now_ms)?;
                 let writer = Writer::start("store-writer", conn, config.batch_max, Arc::clone(&stats))?;
                 let conns = (0..readers).map(|_| postgres::PgConn::connect(&url)).collect::<Result<Vec<_>, _>>()?;
-                let orders = ops::orders_pg::PgOrderWriter::start(&url, ops::orders_pg::DEFAULT_SHARDS, config.batch_max, Arc::clone(&stats))?;
+                let orders =
+                    ops::orders_pg::PgOrderWriter::start(&url, ops::orders_pg::DEFAULT_SHARDS, config.batch_max, Arc::clone(&stats))?;
                 Ok(Store { backend: Backend::Postgres, writer, readers: Readers::start(conns)?, orders: Some(orders), stats })
             }
         }
@@ -127,7 +128,9 @@ impl Store {
     pub async fn place_order(&self, now: Timestamp, cmd: PlaceOrder, key: Option<IdempotencyKey>) -> Result<OrderPlaced, Error> {
         match &self.orders {
             Some(orders) => orders.place_order(now, cmd, key).await,
-            None => self.write(move |sql| ops::idempotency::run(sql, now, key.as_ref(), |sql| ops::orders::place_order(sql, now, &cmd))).await,
+            None => {
+                self.write(move |sql| ops::idempotency::run(sql, now, key.as_ref(), |sql| ops::orders::place_order(sql, now, &cmd))).await
+            }
         }
     }
 

@@ -35,7 +35,10 @@ pub fn migrate(sql: &mut dyn Sql, now_ms: i64) -> Result<usize, Error> {
         };
         sql.batch("BEGIN")?;
         let result = sql.batch(body).and_then(|()| {
-            sql.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", crate::params![migration.version, migration.name, now_ms])
+            sql.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                crate::params![migration.version, migration.name, now_ms],
+            )
         });
         match result {
             Ok(_) => sql.batch("COMMIT")?,

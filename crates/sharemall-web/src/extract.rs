@@ -115,7 +115,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 const MAX_KEY_LEN: usize = 128;
 
 /// Reads and checks an `Idempotency-Key` for `user`, binding it to a hash of the request.
-pub fn idempotency_key(headers: &axum::http::HeaderMap, user: &SessionUser, method_and_path: &str, body: &[u8]) -> Result<IdempotencyKey, Error> {
+pub fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    user: &SessionUser,
+    method_and_path: &str,
+    body: &[u8],
+) -> Result<IdempotencyKey, Error> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -56,7 +56,10 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
     Router::new()
         .nest("/api/v1", api)
-        .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.as_str().to_owned()) }))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.as_str().to_owned()) }),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .merge(pages::router(state.clone()))
@@ -81,7 +84,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn render_metrics(State(state): State<AppState>) -> Response {
     let (commits, commands) = state.app.store.writer_stats();
-    let text = state.metrics.render(&[("sharemall_store_commits_total", "counter", commits), ("sharemall_store_commands_total", "counter", commands)]);
+    let text = state
+        .metrics
+        .render(&[("sharemall_store_commits_total", "counter", commits), ("sharemall_store_commands_total", "counter", commands)]);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], text).into_response()
 }
 
@@ -127,7 +132,11 @@ async fn json_error_envelope(request: Request, next: Next) -> Response {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 

@@ -38,7 +38,12 @@ impl Metrics {
         }
         let _ = writeln!(out, "# TYPE sharemall_http_request_duration_seconds histogram");
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS_MS) {
-            let _ = writeln!(out, "sharemall_http_request_duration_seconds_bucket{{le=\"{}\"}} {}", bound as f64 / 1_000.0, bucket.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "sharemall_http_request_duration_seconds_bucket{{le=\"{}\"}} {}",
+                bound as f64 / 1_000.0,
+                bucket.load(Ordering::Relaxed)
+            );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
         let _ = writeln!(out, "sharemall_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");

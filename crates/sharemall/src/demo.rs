@@ -23,8 +23,15 @@ const SHOPS: [(&str, &str, &str, &str); 3] = [
     ("13800000002", "阿梅", "阿梅家乡味", "赣南老家的脐橙和土特产，产地直发。"),
     ("13800000003", "陈宝妈", "宝妈严选", "两个娃的妈妈，只选安心的母婴和家居好物。"),
 ];
-const CUSTOMERS: [(&str, &str); 5] = [("13900000001", "王芳"), ("13900000002", "李强"), ("13900000003", "张伟"), ("13900000004", "刘洋"), ("13900000005", "陈静")];
-const ADDRESSES: [&str; 5] = ["上海市浦东新区世纪大道100号", "北京市朝阳区建国路88号", "广州市天河区体育西路191号", "杭州市西湖区文三路259号", "成都市武侯区人民南路四段1号"];
+const CUSTOMERS: [(&str, &str); 5] =
+    [("13900000001", "王芳"), ("13900000002", "李强"), ("13900000003", "张伟"), ("13900000004", "刘洋"), ("13900000005", "陈静")];
+const ADDRESSES: [&str; 5] = [
+    "上海市浦东新区世纪大道100号",
+    "北京市朝阳区建国路88号",
+    "广州市天河区体育西路191号",
+    "杭州市西湖区文三路259号",
+    "成都市武侯区人民南路四段1号",
+];
 
 /// Seeds the demo platform unless it is already there.
 pub async fn seed(app: &Arc<App>) -> anyhow::Result<()> {
@@ -72,7 +79,13 @@ async fn seed_platform(app: &Arc<App>, operator: &SessionUser) -> Result<(), Err
 }
 
 /// Orders in every state: unpaid, paid, shipped, received.
-async fn seed_orders(app: &Arc<App>, rng: &mut rand::rngs::StdRng, customers: &[SessionUser], owners: &[SessionUser], suppliers: &[SessionUser]) -> Result<(), Error> {
+async fn seed_orders(
+    app: &Arc<App>,
+    rng: &mut rand::rngs::StdRng,
+    customers: &[SessionUser],
+    owners: &[SessionUser],
+    suppliers: &[SessionUser],
+) -> Result<(), Error> {
     for (n, customer) in customers.iter().enumerate() {
         for round in 0..3 {
             let Some(owner) = owners.choose(rng) else { continue };
@@ -97,12 +110,14 @@ async fn seed_orders(app: &Arc<App>, rng: &mut rand::rngs::StdRng, customers: &[
             let txn_id = started.pay_url.rsplit('/').next().unwrap_or_default().to_string();
             sandbox::confirm(app, &txn_id).await?;
             if round == 1 && n % 2 == 0 {
-                let order = sharemall_app::orders::order_for(app, customer, placed.order_id, sharemall_app::orders::Perspective::Customer).await?;
+                let order =
+                    sharemall_app::orders::order_for(app, customer, placed.order_id, sharemall_app::orders::Perspective::Customer).await?;
                 if order.status != "to_ship" {
                     continue;
                 }
                 for supplier in suppliers.iter().filter(|s| order.items.iter().any(|i| Some(i.supplier_id) == s.supplier_id)) {
-                    ship(app, supplier, placed.order_id, "顺丰速运", &format!("SF{}", rng.random_range(1_000_000_000u64..9_999_999_999))).await?;
+                    ship(app, supplier, placed.order_id, "顺丰速运", &format!("SF{}", rng.random_range(1_000_000_000u64..9_999_999_999)))
+                        .await?;
                 }
                 if n == 0 {
                     confirm_receipt(app, customer, placed.order_id).await?;

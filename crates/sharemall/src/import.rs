@@ -23,7 +23,9 @@ pub async fn run(settings: Settings, supplier_login: &str, file: &Path) -> anyho
     let size = std::fs::metadata(file)?.len();
     let reader = std::fs::File::open(file)?;
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} reading rows: {pos} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} reading rows: {pos} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     let report = sharemall_app::import::parse_products_csv(std::io::BufReader::new(reader), &mut |rows| bar.set_position(rows));
     bar.finish_and_clear();
     for error in &report.errors {

@@ -76,7 +76,10 @@ enum UserCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into())).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_target(false)
+        .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -107,7 +110,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Worker => run::worker(settings).await?,
         Command::Migrate => {
-            let applied = tokio::task::spawn_blocking(move || sharemall_store::Store::migrate_only(&settings.database.url, run::wall_now().millis())).await??;
+            let applied =
+                tokio::task::spawn_blocking(move || sharemall_store::Store::migrate_only(&settings.database.url, run::wall_now().millis()))
+                    .await??;
             println!("migrations applied: {applied} (schema version {})", sharemall_store::migrate::latest_version());
         }
         Command::Check => return check::run(settings).await,

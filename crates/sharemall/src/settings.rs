@@ -7,7 +7,7 @@ use sharemall_domain::Money;
 use sharemall_domain::pricing::ShippingRule;
 use std::path::Path;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -52,12 +52,6 @@ pub struct PaymentSettings {
     pub sandbox_key: String,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings { server: ServerSettings::default(), database: DatabaseSettings::default(), orders: OrderSettings::default(), payments: PaymentSettings::default() }
-    }
-}
-
 impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings { bind: "127.0.0.1:8080".into(), public_url: None, run_jobs: true }
@@ -99,7 +93,8 @@ impl Settings {
     /// As [`Settings::load`], with the environment given as a map (tests) instead of read from
     /// the process.
     pub fn load_with_env(file: &Path, env: Option<config::Map<String, String>>) -> anyhow::Result<Settings> {
-        let environment = config::Environment::with_prefix("SHAREMALL").prefix_separator("__").separator("__").try_parsing(true).source(env);
+        let environment =
+            config::Environment::with_prefix("SHAREMALL").prefix_separator("__").separator("__").try_parsing(true).source(env);
         let built = config::Config::builder().add_source(config::File::from(file).required(false)).add_source(environment).build()?;
         Ok(built.try_deserialize()?)
     }
@@ -113,7 +108,10 @@ impl Settings {
             pay_window_ms: self.orders.pay_window_secs.clamp(60, 86_400) * 1_000,
             auto_receive_ms: self.orders.auto_receive_days.clamp(1, 30) * 86_400_000,
             settle_buffer_ms: self.orders.settle_buffer_days.clamp(0, 30) * 86_400_000,
-            shipping: ShippingRule { flat_fee: Money::from_fen(self.orders.shipping_fee_fen.max(0)), free_at_or_above: Money::from_fen(self.orders.free_shipping_from_fen.max(0)) },
+            shipping: ShippingRule {
+                flat_fee: Money::from_fen(self.orders.shipping_fee_fen.max(0)),
+                free_at_or_above: Money::from_fen(self.orders.free_shipping_from_fen.max(0)),
+            },
             sandbox_key: self.payments.sandbox_key.clone(),
             public_url: self.public_url(),
             ..AppConfig::default()
@@ -121,7 +119,11 @@ impl Settings {
     }
 
     pub fn store_config(&self) -> sharemall_store::StoreConfig {
-        sharemall_store::StoreConfig { url: self.database.url.clone(), readers: self.database.readers.clamp(1, 64), batch_max: self.database.batch_max.clamp(1, 4_096) }
+        sharemall_store::StoreConfig {
+            url: self.database.url.clone(),
+            readers: self.database.readers.clamp(1, 64),
+            batch_max: self.database.batch_max.clamp(1, 4_096),
+        }
     }
 }
 

@@ -28,7 +28,8 @@ async fn start(bin: &str, db: &str, port: u16, demo: bool) -> Child {
     if demo {
         args.push("--demo".into());
     }
-    let child = Command::new(bin).args(&args).env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn();
+    let child =
+        Command::new(bin).args(&args).env("RUST_LOG", "error").stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn();
     let child = match child {
         Ok(c) => c,
         Err(e) => panic!("cannot start {bin}: {e}"),
@@ -61,12 +62,26 @@ async fn acknowledged_orders_survive_kill_9() {
 
     // Arrange: the demo platform, a customer's bearer token, every SKU of one shop.
     let mut server = start(&bin, &db, port, true).await;
-    let signed = json(client.post(format!("{base}/api/v1/auth/sign-in")).json(&json!({"login": "13900000001", "password": "sharemall-demo"})).send().await.unwrap_or_else(|e| panic!("{e}"))).await;
+    let signed = json(
+        client
+            .post(format!("{base}/api/v1/auth/sign-in"))
+            .json(&json!({"login": "13900000001", "password": "sharemall-demo"}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await;
     let token = signed["token"].as_str().unwrap_or_else(|| panic!("no token: {signed}")).to_string();
     let shops = json(client.get(format!("{base}/api/v1/shops")).send().await.unwrap_or_else(|e| panic!("{e}"))).await;
     let shop = shops[0]["id"].as_str().unwrap_or_else(|| panic!("no shop: {shops}")).to_string();
     let home = json(client.get(format!("{base}/api/v1/shops/{shop}?per_page=100")).send().await.unwrap_or_else(|e| panic!("{e}"))).await;
-    let skus: Vec<String> = home["products"].as_array().into_iter().flatten().flat_map(|p| p["skus"].as_array().into_iter().flatten()).filter_map(|s| s["id"].as_str().map(String::from)).collect();
+    let skus: Vec<String> = home["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["skus"].as_array().into_iter().flatten())
+        .filter_map(|s| s["id"].as_str().map(String::from))
+        .collect();
     assert!(!skus.is_empty(), "the demo shop has SKUs");
 
     // Act: load, kill -9, restart, repeatedly.
@@ -76,7 +91,8 @@ async fn acknowledged_orders_survive_kill_9() {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut workers = Vec::new();
         for w in 0..CONCURRENCY {
-            let (client, base, token, shop, skus, acknowledged, stop) = (client.clone(), base.clone(), token.clone(), shop.clone(), skus.clone(), Arc::clone(&acknowledged), Arc::clone(&stop));
+            let (client, base, token, shop, skus, acknowledged, stop) =
+                (client.clone(), base.clone(), token.clone(), shop.clone(), skus.clone(), Arc::clone(&acknowledged), Arc::clone(&stop));
             workers.push(tokio::spawn(async move {
                 let mut sent = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -125,7 +141,10 @@ async fn acknowledged_orders_survive_kill_9() {
     let _ = server.wait().await;
     let check = std::process::Command::new(&bin).args(["check", "--database-url", &db]).output().unwrap_or_else(|e| panic!("{e}"));
     let report = String::from_utf8_lossy(&check.stdout);
-    println!("T5: {KILLS} kills, {sent_total} order requests sent, {} acknowledged, {missing} acknowledged orders missing", acknowledged.len());
+    println!(
+        "T5: {KILLS} kills, {sent_total} order requests sent, {} acknowledged, {missing} acknowledged orders missing",
+        acknowledged.len()
+    );
     println!("{report}");
     assert!(acknowledged.len() > 100, "the load placed orders");
     assert_eq!(missing, 0, "acknowledged orders lost");

@@ -42,7 +42,14 @@ pub fn credentials(sql: &mut dyn Sql, login: &LoginId) -> Result<Option<(UserId,
         .transpose()
 }
 
-pub fn create_session(sql: &mut dyn Sql, token_hash: &str, user: UserId, kind: SessionKind, now: Timestamp, expires_at: Timestamp) -> Result<(), Error> {
+pub fn create_session(
+    sql: &mut dyn Sql,
+    token_hash: &str,
+    user: UserId,
+    kind: SessionKind,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), Error> {
     sql.execute(
         "INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         params![token_hash, user, kind.as_str(), now, expires_at],
@@ -77,7 +84,8 @@ fn user_by_id(sql: &mut dyn Sql, user_id: UserId, display_name: String, login: S
         .iter()
         .map(|r| Role::parse(&r.text(0)?))
         .collect::<Result<Vec<_>, _>>()?;
-    let shop_id: Option<ShopId> = sql.query_opt("SELECT id FROM shops WHERE owner_id = $1", params![user_id])?.map(|r| r.id(0)).transpose()?;
+    let shop_id: Option<ShopId> =
+        sql.query_opt("SELECT id FROM shops WHERE owner_id = $1", params![user_id])?.map(|r| r.id(0)).transpose()?;
     let supplier_id: Option<SupplierId> =
         sql.query_opt("SELECT id FROM suppliers WHERE owner_id = $1", params![user_id])?.map(|r| r.id(0)).transpose()?;
     Ok(SessionUser { user_id, display_name, login, roles, shop_id, supplier_id })
@@ -85,6 +93,7 @@ fn user_by_id(sql: &mut dyn Sql, user_id: UserId, display_name: String, login: S
 
 /// Loads a user as a session would see them (for the CLI and tests).
 pub fn load_user(sql: &mut dyn Sql, user_id: UserId) -> Result<SessionUser, Error> {
-    let row = sql.query_opt("SELECT display_name, login FROM users WHERE id = $1", params![user_id])?.ok_or_else(|| Error::not_found("user"))?;
+    let row =
+        sql.query_opt("SELECT display_name, login FROM users WHERE id = $1", params![user_id])?.ok_or_else(|| Error::not_found("user"))?;
     user_by_id(sql, user_id, row.text(0)?, row.text(1)?)
 }

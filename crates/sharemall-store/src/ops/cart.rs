@@ -15,7 +15,8 @@ pub fn set_cart_line(sql: &mut dyn Sql, now: Timestamp, user: UserId, shop: Shop
     }
     order::check_quantity(quantity)?;
     sku_for_sale(sql, shop, sku)?;
-    let lines = sql.query_i64("SELECT COUNT(*) FROM cart_items WHERE user_id = $1 AND shop_id = $2 AND sku_id <> $3", params![user, shop, sku])?;
+    let lines =
+        sql.query_i64("SELECT COUNT(*) FROM cart_items WHERE user_id = $1 AND shop_id = $2 AND sku_id <> $3", params![user, shop, sku])?;
     if lines >= order::MAX_LINES_PER_ORDER as i64 {
         return Err(Error::new(ErrorCode::CartTooLarge, "the cart is full"));
     }

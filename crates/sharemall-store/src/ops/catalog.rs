@@ -140,7 +140,10 @@ fn product_row(sql: &mut dyn Sql, row: &Row, viewer: Viewer) -> Result<Product, 
 
 pub fn load_product(sql: &mut dyn Sql, id: ProductId, viewer: Viewer) -> Result<Product, Error> {
     let row = sql
-        .query_opt(&format!("SELECT {PRODUCT_COLUMNS} FROM products p JOIN suppliers s ON s.id = p.supplier_id WHERE p.id = $1"), params![id])?
+        .query_opt(
+            &format!("SELECT {PRODUCT_COLUMNS} FROM products p JOIN suppliers s ON s.id = p.supplier_id WHERE p.id = $1"),
+            params![id],
+        )?
         .ok_or_else(|| Error::not_found("product"))?;
     product_row(sql, &row, viewer)
 }

@@ -19,7 +19,15 @@ fn status_of(sql: &mut dyn Sql, id: OrderId) -> Result<OrderStatus, Error> {
 
 /// Records the supplier's shipment of its part of the order. When every supplier in the order
 /// has shipped, the order is shipped and the auto-receive deadline starts.
-pub fn ship(sql: &mut dyn Sql, now: Timestamp, supplier: SupplierId, id: OrderId, carrier: &str, tracking_no: &str, auto_receive_ms: i64) -> Result<(), Error> {
+pub fn ship(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    supplier: SupplierId,
+    id: OrderId,
+    carrier: &str,
+    tracking_no: &str,
+    auto_receive_ms: i64,
+) -> Result<(), Error> {
     let has_items = sql.query_i64("SELECT COUNT(*) FROM order_items WHERE order_id = $1 AND supplier_id = $2", params![id, supplier])?;
     if has_items == 0 {
         return Err(Error::not_found("order"));
@@ -52,12 +60,16 @@ pub fn ship(sql: &mut dyn Sql, now: Timestamp, supplier: SupplierId, id: OrderId
 pub enum ReceiveBy {
     Customer(UserId),
     /// The auto-receive deadline passed.
-    Deadline { auto_receive_ms: i64 },
+    Deadline {
+        auto_receive_ms: i64,
+    },
 }
 
 /// Confirms receipt; starts the return window. Returns whether anything changed.
 pub fn confirm_receipt(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: ReceiveBy, settle_buffer_ms: i64) -> Result<bool, Error> {
-    let row = sql.query_opt("SELECT status, customer_id, shipped_at FROM orders WHERE id = $1", params![id])?.ok_or_else(|| Error::not_found("order"))?;
+    let row = sql
+        .query_opt("SELECT status, customer_id, shipped_at FROM orders WHERE id = $1", params![id])?
+        .ok_or_else(|| Error::not_found("order"))?;
     let status = OrderStatus::parse(&row.text(0)?)?;
     match by {
         ReceiveBy::Customer(user) => {

@@ -28,7 +28,10 @@ where
     let Some(key) = key else {
         return command(sql);
     };
-    let saved = sql.query_opt("SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2", params![key.user, key.key.as_str()])?;
+    let saved = sql.query_opt(
+        "SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
+        params![key.user, key.key.as_str()],
+    )?;
     if let Some(row) = saved {
         if row.text(0)? != key.request_hash {
             return Err(Error::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used for a different request"));

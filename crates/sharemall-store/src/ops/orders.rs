@@ -52,7 +52,14 @@ pub(crate) fn sku_for_sale(sql: &mut dyn Sql, shop: ShopId, sku: SkuId) -> Resul
     if row.text(5)? != "approved" || row.text(6)? != "approved" || row.i64(7)? == 0 {
         return Err(Error::new(ErrorCode::SkuNotOnSale, "this item is not on sale in this shop"));
     }
-    Ok(SkuForSale { sku, product: row.id(0)?, supplier: row.id(1)?, title: row.text(2)?, attributes: row.text(3)?, unit_price: row.money(4)? })
+    Ok(SkuForSale {
+        sku,
+        product: row.id(0)?,
+        supplier: row.id(1)?,
+        title: row.text(2)?,
+        attributes: row.text(3)?,
+        unit_price: row.money(4)?,
+    })
 }
 
 /// Merges duplicate SKUs and checks every limit. Sorted by SKU, so that every transaction that
@@ -78,7 +85,8 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder) -> Resul
     for (sku, _) in &lines {
         for_sale.push(sku_for_sale(sql, cmd.shop, *sku)?);
     }
-    let inputs: Vec<LineInput> = for_sale.iter().zip(&lines).map(|(s, (_, q))| LineInput { sku_id: s.sku, quantity: *q, unit_price: s.unit_price }).collect();
+    let inputs: Vec<LineInput> =
+        for_sale.iter().zip(&lines).map(|(s, (_, q))| LineInput { sku_id: s.sku, quantity: *q, unit_price: s.unit_price }).collect();
     let price = pricing::price(&inputs, &Adjustments { shipping: cmd.shipping, ..Adjustments::NONE })?;
     for (sku, quantity) in &lines {
         reserve_stock(sql, *sku, *quantity)?;
@@ -120,7 +128,13 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder) -> Resul
     if cmd.from_cart {
         sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![cmd.customer, cmd.shop])?;
     }
-    Ok(OrderPlaced { order_id: id, order_no: cmd.order_no.clone(), status: OrderStatus::Created.as_str().into(), payable_fen: price.payable_fen, pay_deadline_at: deadline.millis() })
+    Ok(OrderPlaced {
+        order_id: id,
+        order_no: cmd.order_no.clone(),
+        status: OrderStatus::Created.as_str().into(),
+        payable_fen: price.payable_fen,
+        pay_deadline_at: deadline.millis(),
+    })
 }
 
 /// Moves `quantity` from available to reserved, or fails with `out_of_stock` changing nothing.
@@ -163,7 +177,9 @@ pub enum CancelBy {
 /// Cancels an unpaid order and releases its stock. Idempotent for the deadline job: an order
 /// already paid or cancelled is left alone.
 pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy) -> Result<bool, Error> {
-    let row = sql.query_opt("SELECT status, customer_id, pay_deadline_at FROM orders WHERE id = $1", params![id])?.ok_or_else(|| Error::not_found("order"))?;
+    let row = sql
+        .query_opt("SELECT status, customer_id, pay_deadline_at FROM orders WHERE id = $1", params![id])?
+        .ok_or_else(|| Error::not_found("order"))?;
     let status = OrderStatus::parse(&row.text(0)?)?;
     match by {
         CancelBy::Customer(user) if row.id::<UserId>(1)? != user => return Err(Error::not_found("order")),
@@ -176,7 +192,8 @@ pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy
             }
         }
     }
-    let changed = sql.execute("UPDATE orders SET status = 'cancelled', closed_at = $2 WHERE id = $1 AND status = 'created'", params![id, now])?;
+    let changed =
+        sql.execute("UPDATE orders SET status = 'cancelled', closed_at = $2 WHERE id = $1 AND status = 'created'", params![id, now])?;
     if changed == 0 {
         return Ok(false);
     }
@@ -265,7 +282,13 @@ pub enum OrderScope {
     Platform,
 }
 
-pub fn list_orders(sql: &mut dyn Sql, scope: OrderScope, status: Option<OrderStatus>, page: i64, per_page: i64) -> Result<Vec<Order>, Error> {
+pub fn list_orders(
+    sql: &mut dyn Sql,
+    scope: OrderScope,
+    status: Option<OrderStatus>,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<Order>, Error> {
     let (filter, key) = match scope {
         OrderScope::Customer(user) => ("o.customer_id = $1", user.to_string()),
         OrderScope::Shop(shop) => ("o.shop_id = $1", shop.to_string()),

@@ -19,13 +19,27 @@ use crate::sql::{Row, Sql};
 pub const JOB_EXECUTE_REFUND: &str = "execute_refund";
 
 fn payment_row(row: &Row) -> Result<Payment, Error> {
-    Ok(Payment { id: row.id(0)?, order_id: row.id(1)?, provider: row.text(2)?, out_trade_no: row.text(3)?, amount_fen: row.i64(4)?, status: row.text(5)? })
+    Ok(Payment {
+        id: row.id(0)?,
+        order_id: row.id(1)?,
+        provider: row.text(2)?,
+        out_trade_no: row.text(3)?,
+        amount_fen: row.i64(4)?,
+        status: row.text(5)?,
+    })
 }
 
 const PAYMENT_COLUMNS: &str = "id, order_id, provider, out_trade_no, amount_fen, status";
 
 /// Starts paying an order with `provider`, or returns the payment already started.
-pub fn create_payment(sql: &mut dyn Sql, now: Timestamp, order: OrderId, customer: UserId, provider: &str, out_trade_no: &str) -> Result<Payment, Error> {
+pub fn create_payment(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    order: OrderId,
+    customer: UserId,
+    provider: &str,
+    out_trade_no: &str,
+) -> Result<Payment, Error> {
     let row = sql
         .query_opt("SELECT status, customer_id, payable_fen, pay_deadline_at FROM orders WHERE id = $1", params![order])?
         .filter(|r| r.id::<UserId>(1).is_ok_and(|c| c == customer))
@@ -36,7 +50,10 @@ pub fn create_payment(sql: &mut dyn Sql, now: Timestamp, order: OrderId, custome
     if row.time(3)? <= now {
         return Err(Error::new(ErrorCode::OrderExpired, "the time to pay this order has run out"));
     }
-    let existing = sql.query_opt(&format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 AND provider = $2 AND status = 'pending'"), params![order, provider])?;
+    let existing = sql.query_opt(
+        &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 AND provider = $2 AND status = 'pending'"),
+        params![order, provider],
+    )?;
     if let Some(existing) = existing {
         return payment_row(&existing);
     }
@@ -46,11 +63,20 @@ pub fn create_payment(sql: &mut dyn Sql, now: Timestamp, order: OrderId, custome
         "INSERT INTO payments (id, order_id, provider, out_trade_no, amount_fen, status, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
         params![id, order, provider, out_trade_no, amount, now],
     )?;
-    Ok(Payment { id, order_id: order, provider: provider.into(), out_trade_no: out_trade_no.into(), amount_fen: amount, status: "pending".into() })
+    Ok(Payment {
+        id,
+        order_id: order,
+        provider: provider.into(),
+        out_trade_no: out_trade_no.into(),
+        amount_fen: amount,
+        status: "pending".into(),
+    })
 }
 
 pub fn payment_by_trade_no(sql: &mut dyn Sql, out_trade_no: &str) -> Result<Payment, Error> {
-    let row = sql.query_opt(&format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE out_trade_no = $1"), params![out_trade_no])?.ok_or_else(|| Error::not_found("payment"))?;
+    let row = sql
+        .query_opt(&format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE out_trade_no = $1"), params![out_trade_no])?
+        .ok_or_else(|| Error::not_found("payment"))?;
     payment_row(&row)
 }
 
@@ -67,7 +93,13 @@ pub enum PaymentApplied {
 }
 
 /// Applies a verified success notice. The amount must match what we asked for, to the fen.
-pub fn apply_payment_success(sql: &mut dyn Sql, now: Timestamp, out_trade_no: &str, amount_fen: i64, provider_txn_id: &str) -> Result<PaymentApplied, Error> {
+pub fn apply_payment_success(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    out_trade_no: &str,
+    amount_fen: i64,
+    provider_txn_id: &str,
+) -> Result<PaymentApplied, Error> {
     let payment = payment_by_trade_no(sql, out_trade_no)?;
     if payment.amount_fen != amount_fen {
         return Err(Error::new(ErrorCode::PaymentAmountMismatch, "paid amount differs from the order's amount"));
@@ -75,7 +107,10 @@ pub fn apply_payment_success(sql: &mut dyn Sql, now: Timestamp, out_trade_no: &s
     if payment.status == "succeeded" {
         return Ok(PaymentApplied::AlreadyApplied);
     }
-    sql.execute("UPDATE payments SET status = 'succeeded', provider_txn_id = $2, succeeded_at = $3 WHERE id = $1", params![payment.id, provider_txn_id, now])?;
+    sql.execute(
+        "UPDATE payments SET status = 'succeeded', provider_txn_id = $2, succeeded_at = $3 WHERE id = $1",
+        params![payment.id, provider_txn_id, now],
+    )?;
     let moved = sql.execute(
         "UPDATE orders SET status = 'to_ship', paid_fen = $2, paid_at = $3 WHERE id = $1 AND status = 'created'",
         params![payment.order_id, amount_fen, now],
@@ -91,7 +126,14 @@ pub fn apply_payment_success(sql: &mut dyn Sql, now: Timestamp, out_trade_no: &s
     Ok(PaymentApplied::RefundedLate)
 }
 
-fn enqueue_refund(sql: &mut dyn Sql, now: Timestamp, order: OrderId, payment: PaymentId, amount: Money, reason: &str) -> Result<RefundId, Error> {
+fn enqueue_refund(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    order: OrderId,
+    payment: PaymentId,
+    amount: Money,
+    reason: &str,
+) -> Result<RefundId, Error> {
     let id = RefundId::new();
     sql.execute(
         "INSERT INTO refunds (id, order_id, payment_id, amount_fen, reason, status, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
@@ -112,12 +154,17 @@ pub struct RefundRequested {
 /// Decides a refund of `amount` on a paid order: full (the order becomes `refunding`) or
 /// partial. The provider is asked by the refund job, outside this transaction.
 pub fn request_refund(sql: &mut dyn Sql, now: Timestamp, order: OrderId, amount: Money, reason: &str) -> Result<RefundRequested, Error> {
-    let row = sql.query_opt("SELECT status, paid_fen, refunded_fen FROM orders WHERE id = $1", params![order])?.ok_or_else(|| Error::not_found("order"))?;
+    let row = sql
+        .query_opt("SELECT status, paid_fen, refunded_fen FROM orders WHERE id = $1", params![order])?
+        .ok_or_else(|| Error::not_found("order"))?;
     let status = OrderStatus::parse(&row.text(0)?)?;
     if !status.is_paid() || status == OrderStatus::Refunding {
         return Err(Error::new(ErrorCode::InvalidOrderState, format!("an order that is {} cannot be refunded", status.as_str())));
     }
-    let in_flight = Money::from_fen(sql.query_i64("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = 'pending'", params![order])?);
+    let in_flight = Money::from_fen(sql.query_i64(
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = 'pending'",
+        params![order],
+    )?);
     let paid = row.money(1)?;
     let committed = row.money(2)?.checked_add(in_flight)?;
     check_refund(amount, paid, committed)?;
@@ -158,8 +205,14 @@ pub fn finish_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, provider_r
     let row = sql.query_opt("SELECT order_id, amount_fen FROM refunds WHERE id = $1 AND status = 'pending'", params![id])?;
     let Some(row) = row else { return Ok(false) };
     let order: OrderId = row.id(0)?;
-    sql.execute("UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, finished_at = $3 WHERE id = $1", params![id, provider_refund_id, now])?;
-    let totals = sql.query_one("UPDATE orders SET refunded_fen = refunded_fen + $2 WHERE id = $1 RETURNING paid_fen, refunded_fen, status, shipped_at", params![order, row.i64(1)?])?;
+    sql.execute(
+        "UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, finished_at = $3 WHERE id = $1",
+        params![id, provider_refund_id, now],
+    )?;
+    let totals = sql.query_one(
+        "UPDATE orders SET refunded_fen = refunded_fen + $2 WHERE id = $1 RETURNING paid_fen, refunded_fen, status, shipped_at",
+        params![order, row.i64(1)?],
+    )?;
     let fully_refunded = totals.i64(0)? == totals.i64(1)?;
     let status = OrderStatus::parse(&totals.text(2)?)?;
     if fully_refunded && status == OrderStatus::Refunding {
@@ -176,7 +229,10 @@ pub fn fail_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, reason: &str
     let row = sql.query_opt("SELECT order_id FROM refunds WHERE id = $1 AND status = 'pending'", params![id])?;
     let Some(row) = row else { return Ok(()) };
     let order: OrderId = row.id(0)?;
-    sql.execute("UPDATE refunds SET status = 'failed', reason = reason || ' / ' || $2, finished_at = $3 WHERE id = $1", params![id, reason, now])?;
+    sql.execute(
+        "UPDATE refunds SET status = 'failed', reason = reason || ' / ' || $2, finished_at = $3 WHERE id = $1",
+        params![id, reason, now],
+    )?;
     sql.execute(
         "UPDATE orders SET status = CASE WHEN received_at IS NOT NULL THEN 'received' WHEN shipped_at IS NOT NULL THEN 'shipped' ELSE 'to_ship' END \
          WHERE id = $1 AND status = 'refunding'",
@@ -187,6 +243,9 @@ pub fn fail_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, reason: &str
 
 /// Remembers a callback nonce; `false` when it was seen before (a replay).
 pub fn remember_nonce(sql: &mut dyn Sql, now: Timestamp, provider: &str, nonce: &str) -> Result<bool, Error> {
-    let inserted = sql.execute("INSERT INTO callback_nonces (provider, nonce, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", params![provider, nonce, now])?;
+    let inserted = sql.execute(
+        "INSERT INTO callback_nonces (provider, nonce, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        params![provider, nonce, now],
+    )?;
     Ok(inserted == 1)
 }

@@ -33,7 +33,15 @@ pub fn open_transaction(sql: &mut dyn Sql, now: Timestamp, new: NewSandboxTransa
     sql.execute(
         "INSERT INTO sandbox_transactions (id, out_trade_no, amount_fen, description, notify_url, return_url, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) ON CONFLICT (out_trade_no) DO NOTHING",
-        params![format!("sbx_{}", Uuid::new_v4().simple()), new.out_trade_no, new.amount_fen, new.description, new.notify_url, new.return_url, now],
+        params![
+            format!("sbx_{}", Uuid::new_v4().simple()),
+            new.out_trade_no,
+            new.amount_fen,
+            new.description,
+            new.notify_url,
+            new.return_url,
+            now
+        ],
     )?;
     let existing = transaction_by_trade_no(sql, new.out_trade_no)?;
     if existing.amount_fen != new.amount_fen {
@@ -58,7 +66,9 @@ fn row_to_txn(row: &crate::sql::Row) -> Result<SandboxTransaction, Error> {
 }
 
 pub fn transaction(sql: &mut dyn Sql, id: &str) -> Result<SandboxTransaction, Error> {
-    let row = sql.query_opt(&format!("SELECT {COLUMNS} FROM sandbox_transactions WHERE id = $1"), params![id])?.ok_or_else(|| Error::not_found("sandbox transaction"))?;
+    let row = sql
+        .query_opt(&format!("SELECT {COLUMNS} FROM sandbox_transactions WHERE id = $1"), params![id])?
+        .ok_or_else(|| Error::not_found("sandbox transaction"))?;
     row_to_txn(&row)
 }
 

@@ -12,7 +12,14 @@ use crate::sql::Sql;
 pub const MAX_PRODUCTS_PER_SHOP: i64 = 2_000;
 
 /// Opens a shop for `owner`. Never charges: the schema itself refuses an opening charge.
-pub fn open_shop(sql: &mut dyn Sql, now: Timestamp, owner: UserId, name: &str, intro: &str, registration: Option<&str>) -> Result<ShopId, Error> {
+pub fn open_shop(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    owner: UserId,
+    name: &str,
+    intro: &str,
+    registration: Option<&str>,
+) -> Result<ShopId, Error> {
     let id = ShopId::new();
     let inserted = sql.execute(
         "INSERT INTO shops (id, owner_id, name, intro, registration, opened_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner_id) DO NOTHING",
@@ -29,13 +36,29 @@ pub fn load_shop(sql: &mut dyn Sql, id: ShopId) -> Result<Shop, Error> {
     let row = sql
         .query_opt("SELECT id, owner_id, name, intro, registration, opened_at FROM shops WHERE id = $1", params![id])?
         .ok_or_else(|| Error::not_found("shop"))?;
-    Ok(Shop { id: row.id(0)?, owner_id: row.id(1)?, name: row.text(2)?, intro: row.text(3)?, registration: row.opt_text(4)?, opened_at: row.i64(5)? })
+    Ok(Shop {
+        id: row.id(0)?,
+        owner_id: row.id(1)?,
+        name: row.text(2)?,
+        intro: row.text(3)?,
+        registration: row.opt_text(4)?,
+        opened_at: row.i64(5)?,
+    })
 }
 
 pub fn list_shops(sql: &mut dyn Sql, limit: i64) -> Result<Vec<Shop>, Error> {
     sql.query("SELECT id, owner_id, name, intro, registration, opened_at FROM shops ORDER BY opened_at LIMIT $1", params![limit])?
         .iter()
-        .map(|row| Ok(Shop { id: row.id(0)?, owner_id: row.id(1)?, name: row.text(2)?, intro: row.text(3)?, registration: row.opt_text(4)?, opened_at: row.i64(5)? }))
+        .map(|row| {
+            Ok(Shop {
+                id: row.id(0)?,
+                owner_id: row.id(1)?,
+                name: row.text(2)?,
+                intro: row.text(3)?,
+                registration: row.opt_text(4)?,
+                opened_at: row.i64(5)?,
+            })
+        })
         .collect()
 }
 
@@ -47,15 +70,22 @@ pub fn pick_product(sql: &mut dyn Sql, now: Timestamp, shop: ShopId, product: Pr
     )?;
     match sellable {
         None => return Err(Error::not_found("product")),
-        Some(row) if row.text(0)? != "approved" => return Err(Error::new(ErrorCode::ProductNotApproved, "this product is not approved for sale yet")),
-        Some(row) if row.text(1)? != "approved" => return Err(Error::new(ErrorCode::SupplierNotApproved, "this product's supplier is not approved")),
+        Some(row) if row.text(0)? != "approved" => {
+            return Err(Error::new(ErrorCode::ProductNotApproved, "this product is not approved for sale yet"));
+        }
+        Some(row) if row.text(1)? != "approved" => {
+            return Err(Error::new(ErrorCode::SupplierNotApproved, "this product's supplier is not approved"));
+        }
         Some(_) => {}
     }
     let count = sql.query_i64("SELECT COUNT(*) FROM shop_products WHERE shop_id = $1", params![shop])?;
     if count >= MAX_PRODUCTS_PER_SHOP {
         return Err(Error::invalid(format!("a shop carries at most {MAX_PRODUCTS_PER_SHOP} products")));
     }
-    sql.execute("INSERT INTO shop_products (shop_id, product_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", params![shop, product, now])?;
+    sql.execute(
+        "INSERT INTO shop_products (shop_id, product_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        params![shop, product, now],
+    )?;
     Ok(())
 }
 

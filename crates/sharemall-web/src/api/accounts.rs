@@ -46,7 +46,11 @@ async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterR
 
 #[utoipa::path(post, path = "/auth/sign-in", tag = "accounts", request_body = SignInRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, ApiJson(req): ApiJson<SignInRequest>) -> ApiResult<TokenResponse> {
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> ApiResult<TokenResponse> {
     let signed = accounts::sign_in(&state.app, &req.login, &req.password, &addr, SessionKind::Bearer).await?;
     Ok(Json(TokenResponse { token: signed.token, user: signed.user }))
 }

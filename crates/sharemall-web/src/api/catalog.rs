@@ -28,7 +28,8 @@ pub struct PageQuery {
 }
 
 fn approval_param(text: Option<&str>) -> Result<Option<Approval>, sharemall_domain::Error> {
-    text.map(|t| Approval::parse(t).map_err(|_| sharemall_domain::Error::invalid("approval must be pending, approved or rejected"))).transpose()
+    text.map(|t| Approval::parse(t).map_err(|_| sharemall_domain::Error::invalid("approval must be pending, approved or rejected")))
+        .transpose()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,7 +46,11 @@ pub struct Created {
 
 #[utoipa::path(post, path = "/suppliers", tag = "catalogue", request_body = SupplierApplication,
     responses((status = 200, body = Created), (status = 409, body = ErrorBody)))]
-async fn apply_supplier(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiJson(req): ApiJson<SupplierApplication>) -> ApiResult<Created> {
+async fn apply_supplier(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(req): ApiJson<SupplierApplication>,
+) -> ApiResult<Created> {
     let id = catalog::apply_as_supplier(&state.app, &user, &req.name, &req.contact).await?;
     Ok(Json(Created { id: id.to_string() }))
 }
@@ -58,14 +63,29 @@ pub struct ApprovalDecision {
 }
 
 #[utoipa::path(get, path = "/operator/suppliers", tag = "operator", params(PageQuery), responses((status = 200, body = Vec<Supplier>), (status = 403, body = ErrorBody)))]
-async fn list_suppliers(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<PageQuery>) -> ApiResult<Vec<Supplier>> {
+async fn list_suppliers(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Vec<Supplier>> {
     Ok(Json(catalog::list_suppliers(&state.app, &user, approval_param(q.approval.as_deref())?).await?))
 }
 
 #[utoipa::path(post, path = "/operator/suppliers/{id}/approval", tag = "operator", params(("id" = String, Path)), request_body = ApprovalDecision,
     responses((status = 200, body = Done), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn decide_supplier(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<SupplierId>, ApiJson(req): ApiJson<ApprovalDecision>) -> ApiResult<Done> {
-    catalog::set_supplier_approval(&state.app, &user, id, Approval::parse(&req.approval).map_err(|_| sharemall_domain::Error::invalid("unknown approval"))?).await?;
+async fn decide_supplier(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<SupplierId>,
+    ApiJson(req): ApiJson<ApprovalDecision>,
+) -> ApiResult<Done> {
+    catalog::set_supplier_approval(
+        &state.app,
+        &user,
+        id,
+        Approval::parse(&req.approval).map_err(|_| sharemall_domain::Error::invalid("unknown approval"))?,
+    )
+    .await?;
     Ok(Json(Done { ok: true }))
 }
 
@@ -94,7 +114,11 @@ pub struct ProductInput {
 
 #[utoipa::path(post, path = "/supplier/products", tag = "supplier", request_body = ProductInput,
     responses((status = 200, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn add_product(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiJson(req): ApiJson<ProductInput>) -> ApiResult<Created> {
+async fn add_product(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(req): ApiJson<ProductInput>,
+) -> ApiResult<Created> {
     let draft = ProductDraft {
         title: req.title,
         description: req.description,
@@ -118,7 +142,11 @@ async fn add_product(State(state): State<AppState>, CurrentUser(user): CurrentUs
 }
 
 #[utoipa::path(get, path = "/supplier/products", tag = "supplier", params(PageQuery), responses((status = 200, body = Vec<Product>), (status = 403, body = ErrorBody)))]
-async fn supplier_products(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<PageQuery>) -> ApiResult<Vec<Product>> {
+async fn supplier_products(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Vec<Product>> {
     let (page, per_page) = clamp_page(q.page, q.per_page);
     Ok(Json(catalog::supplier_products(&state.app, &user, page, per_page).await?))
 }
@@ -136,20 +164,40 @@ pub struct StockLevel {
 
 #[utoipa::path(post, path = "/supplier/skus/{id}/restock", tag = "supplier", params(("id" = String, Path)), request_body = RestockRequest,
     responses((status = 200, body = StockLevel), (status = 404, body = ErrorBody)))]
-async fn restock(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<SkuId>, ApiJson(req): ApiJson<RestockRequest>) -> ApiResult<StockLevel> {
+async fn restock(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<SkuId>,
+    ApiJson(req): ApiJson<RestockRequest>,
+) -> ApiResult<StockLevel> {
     Ok(Json(StockLevel { stock_available: catalog::restock(&state.app, &user, id, req.add).await? }))
 }
 
 #[utoipa::path(get, path = "/operator/products", tag = "operator", params(PageQuery), responses((status = 200, body = Vec<Product>), (status = 403, body = ErrorBody)))]
-async fn review_products(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<PageQuery>) -> ApiResult<Vec<Product>> {
+async fn review_products(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Vec<Product>> {
     let (page, per_page) = clamp_page(q.page, q.per_page);
     Ok(Json(catalog::products_for_review(&state.app, &user, approval_param(q.approval.as_deref())?, page, per_page).await?))
 }
 
 #[utoipa::path(post, path = "/operator/products/{id}/approval", tag = "operator", params(("id" = String, Path)), request_body = ApprovalDecision,
     responses((status = 200, body = Done), (status = 404, body = ErrorBody)))]
-async fn decide_product(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<ProductId>, ApiJson(req): ApiJson<ApprovalDecision>) -> ApiResult<Done> {
-    catalog::set_product_approval(&state.app, &user, id, Approval::parse(&req.approval).map_err(|_| sharemall_domain::Error::invalid("unknown approval"))?).await?;
+async fn decide_product(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<ProductId>,
+    ApiJson(req): ApiJson<ApprovalDecision>,
+) -> ApiResult<Done> {
+    catalog::set_product_approval(
+        &state.app,
+        &user,
+        id,
+        Approval::parse(&req.approval).map_err(|_| sharemall_domain::Error::invalid("unknown approval"))?,
+    )
+    .await?;
     Ok(Json(Done { ok: true }))
 }
 

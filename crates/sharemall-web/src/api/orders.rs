@@ -60,7 +60,12 @@ fn refuse_client_prices(body: &[u8]) -> Result<(), Error> {
 #[utoipa::path(post, path = "/orders", tag = "orders", request_body = PlaceOrderRequest,
     params(("Idempotency-Key" = String, Header, description = "required; a replay returns the first response")),
     responses((status = 200, body = OrderPlaced), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn place_order(State(state): State<AppState>, CurrentUser(user): CurrentUser, headers: HeaderMap, body: Bytes) -> ApiResult<OrderPlaced> {
+async fn place_order(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<OrderPlaced> {
     refuse_client_prices(&body)?;
     let req: PlaceOrderRequest = parse_json(&body)?;
     let key = idempotency_key(&headers, &user, "POST /api/v1/orders", &body)?;
@@ -76,7 +81,15 @@ async fn place_order(State(state): State<AppState>, CurrentUser(user): CurrentUs
         }
         lines = orders::cart(&state.app, &user, shop).await?.into_iter().map(|l| (l.sku_id, l.quantity)).collect();
     }
-    let checkout = Checkout { shop, lines, recipient: req.recipient, phone: req.phone, address: req.address, note: req.note, from_cart: req.from_cart };
+    let checkout = Checkout {
+        shop,
+        lines,
+        recipient: req.recipient,
+        phone: req.phone,
+        address: req.address,
+        note: req.note,
+        from_cart: req.from_cart,
+    };
     Ok(Json(orders::place_order(&state.app, &user, checkout, Some(key)).await?))
 }
 
@@ -97,22 +110,38 @@ async fn list(state: &AppState, user: &sharemall_store::model::SessionUser, view
 }
 
 #[utoipa::path(get, path = "/orders", tag = "orders", params(OrderListQuery), responses((status = 200, body = Vec<Order>)))]
-async fn my_orders(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<OrderListQuery>) -> ApiResult<Vec<Order>> {
+async fn my_orders(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<OrderListQuery>,
+) -> ApiResult<Vec<Order>> {
     list(&state, &user, Perspective::Customer, q).await
 }
 
 #[utoipa::path(get, path = "/shop/orders", tag = "shops", params(OrderListQuery), responses((status = 200, body = Vec<Order>), (status = 409, body = ErrorBody)))]
-async fn shop_orders(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<OrderListQuery>) -> ApiResult<Vec<Order>> {
+async fn shop_orders(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<OrderListQuery>,
+) -> ApiResult<Vec<Order>> {
     list(&state, &user, Perspective::ShopOwner, q).await
 }
 
 #[utoipa::path(get, path = "/supplier/orders", tag = "supplier", params(OrderListQuery), responses((status = 200, body = Vec<Order>), (status = 403, body = ErrorBody)))]
-async fn supplier_orders(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<OrderListQuery>) -> ApiResult<Vec<Order>> {
+async fn supplier_orders(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<OrderListQuery>,
+) -> ApiResult<Vec<Order>> {
     list(&state, &user, Perspective::Supplier, q).await
 }
 
 #[utoipa::path(get, path = "/operator/orders", tag = "operator", params(OrderListQuery), responses((status = 200, body = Vec<Order>), (status = 403, body = ErrorBody)))]
-async fn platform_orders(State(state): State<AppState>, CurrentUser(user): CurrentUser, Query(q): Query<OrderListQuery>) -> ApiResult<Vec<Order>> {
+async fn platform_orders(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<OrderListQuery>,
+) -> ApiResult<Vec<Order>> {
     list(&state, &user, Perspective::Operator, q).await
 }
 
@@ -147,7 +176,13 @@ pub struct PayRequest {
 
 #[utoipa::path(post, path = "/orders/{id}/payments", tag = "orders", params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
     request_body = PayRequest, responses((status = 200, body = PaymentStarted), (status = 409, body = ErrorBody)))]
-async fn pay(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<OrderId>, headers: HeaderMap, body: Bytes) -> ApiResult<PaymentStarted> {
+async fn pay(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<OrderId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<PaymentStarted> {
     let req: PayRequest = parse_json(&body)?;
     let key = idempotency_key(&headers, &user, &format!("POST /api/v1/orders/{id}/payments"), &body)?;
     Ok(Json(payments::start_payment(&state.app, &user, id, &req.provider, Some(key)).await?))
@@ -162,7 +197,12 @@ pub struct ShipRequest {
 
 #[utoipa::path(post, path = "/supplier/orders/{id}/ship", tag = "supplier", params(("id" = String, Path)), request_body = ShipRequest,
     responses((status = 200, body = Done), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn ship(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<OrderId>, ApiJson(req): ApiJson<ShipRequest>) -> ApiResult<Done> {
+async fn ship(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<OrderId>,
+    ApiJson(req): ApiJson<ShipRequest>,
+) -> ApiResult<Done> {
     orders::ship(&state.app, &user, id, &req.carrier, &req.tracking_no).await?;
     Ok(Json(Done { ok: true }))
 }
@@ -176,7 +216,13 @@ pub struct RefundRequest {
 
 #[utoipa::path(post, path = "/operator/orders/{id}/refunds", tag = "operator", params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
     request_body = RefundRequest, responses((status = 200, body = RefundRequested), (status = 409, body = ErrorBody)))]
-async fn refund(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<OrderId>, headers: HeaderMap, body: Bytes) -> ApiResult<RefundRequested> {
+async fn refund(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<OrderId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<RefundRequested> {
     let req: RefundRequest = parse_json(&body)?;
     let key = idempotency_key(&headers, &user, &format!("POST /api/v1/operator/orders/{id}/refunds"), &body)?;
     Ok(Json(orders::refund(&state.app, &user, id, req.amount_fen, &req.reason, Some(key)).await?))
@@ -194,7 +240,11 @@ pub struct CallbackAck {
     responses((status = 200, body = CallbackAck), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn sandbox_notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<CallbackAck> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let callback = CallbackHeaders { timestamp: header(sandbox::HEADER_TIMESTAMP), nonce: header(sandbox::HEADER_NONCE), signature: header(sandbox::HEADER_SIGNATURE) };
+    let callback = CallbackHeaders {
+        timestamp: header(sandbox::HEADER_TIMESTAMP),
+        nonce: header(sandbox::HEADER_NONCE),
+        signature: header(sandbox::HEADER_SIGNATURE),
+    };
     let applied = payments::sandbox_callback(&state.app, callback, &body).await?;
     Ok(Json(CallbackAck { code: "SUCCESS".into(), applied }))
 }

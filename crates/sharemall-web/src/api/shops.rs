@@ -29,7 +29,11 @@ pub struct OpenShopRequest {
 
 #[utoipa::path(post, path = "/shops", tag = "shops", request_body = OpenShopRequest,
     responses((status = 200, body = Created), (status = 409, body = ErrorBody)))]
-async fn open_shop(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiJson(req): ApiJson<OpenShopRequest>) -> ApiResult<Created> {
+async fn open_shop(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(req): ApiJson<OpenShopRequest>,
+) -> ApiResult<Created> {
     let id = shops::open_shop(&state.app, &user, &req.name, &req.intro, req.registration.as_deref()).await?;
     Ok(Json(Created { id: id.to_string() }))
 }
@@ -52,7 +56,8 @@ pub fn registration_statement(shop: &Shop) -> String {
     match sharemall_domain::shop::registration_statement(shop.registration.as_deref()) {
         sharemall_domain::shop::RegistrationStatement::Registered(details) => details.to_string(),
         sharemall_domain::shop::RegistrationStatement::ExemptIndividual => {
-            "根据《电子商务法》第十条，本店经营者为个人销售自产农副产品、家庭手工业产品或从事零星小额交易活动，依法不需要办理市场主体登记。".into()
+            "根据《电子商务法》第十条，本店经营者为个人销售自产农副产品、家庭手工业产品或从事零星小额交易活动，依法不需要办理市场主体登记。"
+                .into()
         }
     }
 }

@@ -94,7 +94,16 @@ pub async fn customers(app: &App, count: usize) -> anyhow::Result<Vec<String>> {
         let login = LoginId::parse(&format!("bench{i}@sharemall.bench"))?;
         app.store
             .write(move |sql| {
-                let user = accounts::create_user(sql, now, NewUser { login, password_hash: "bench-no-password".into(), display_name: "压测用户".into(), roles: vec![Role::Customer] })?;
+                let user = accounts::create_user(
+                    sql,
+                    now,
+                    NewUser {
+                        login,
+                        password_hash: "bench-no-password".into(),
+                        display_name: "压测用户".into(),
+                        roles: vec![Role::Customer],
+                    },
+                )?;
                 accounts::create_session(sql, &token_hash, user, SessionKind::Bearer, now, now.plus_ms(DAY_MS))
             })
             .await?;
@@ -205,7 +214,9 @@ pub fn fsync_median_ms() -> anyhow::Result<f64> {
 pub fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1_024.0)
 }
 

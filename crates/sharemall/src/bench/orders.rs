@@ -33,7 +33,11 @@ async fn seed_catalogue(app: &App, sku_count: usize, stock: i64) -> anyhow::Resu
         .store
         .write(move |sql| {
             let login = LoginId::parse(&format!("seller-{tag}@sharemall.bench"))?;
-            let owner = accounts::create_user(sql, now, NewUser { login, password_hash: "bench".into(), display_name: "压测店主".into(), roles: vec![Role::Customer] })?;
+            let owner = accounts::create_user(
+                sql,
+                now,
+                NewUser { login, password_hash: "bench".into(), display_name: "压测店主".into(), roles: vec![Role::Customer] },
+            )?;
             let supplier = catalog::create_supplier(sql, now, owner, "压测供应商", "bench")?;
             catalog::set_supplier_approval(sql, supplier, Approval::Approved)?;
             let shop = shops::open_shop(sql, now, owner, "压测小店", "", None)?;
@@ -43,9 +47,22 @@ async fn seed_catalogue(app: &App, sku_count: usize, stock: i64) -> anyhow::Resu
                 let n = left.min(sharemall_domain::catalog::MAX_SKUS_PER_PRODUCT);
                 left -= n;
                 let skus = (0..n)
-                    .map(|i| NewSku { attributes: format!("规格:{i}"), supply_price: Money::from_fen(600), retail_price: Money::from_fen(990), commission_bps: 1_000, stock, returnable: true })
+                    .map(|i| NewSku {
+                        attributes: format!("规格:{i}"),
+                        supply_price: Money::from_fen(600),
+                        retail_price: Money::from_fen(990),
+                        commission_bps: 1_000,
+                        stock,
+                        returnable: true,
+                    })
                     .collect();
-                let product = NewProduct { title: "压测商品 赣南脐橙".into(), description: String::new(), category: "生鲜水果".into(), image_hue: 30, skus };
+                let product = NewProduct {
+                    title: "压测商品 赣南脐橙".into(),
+                    description: String::new(),
+                    category: "生鲜水果".into(),
+                    image_hue: 30,
+                    skus,
+                };
                 let id = catalog::create_product(sql, now, supplier, product)?;
                 catalog::set_product_approval(sql, now, id, Approval::Approved)?;
                 shops::pick_product(sql, now, shop, id)?;
@@ -89,10 +106,21 @@ impl Zipf {
     }
 }
 
-fn order_request(base: &str, tokens: &Arc<Vec<String>>, shop: ShopId, sku: SkuId, client: &reqwest::Client, i: u64) -> reqwest::RequestBuilder {
+fn order_request(
+    base: &str,
+    tokens: &Arc<Vec<String>>,
+    shop: ShopId,
+    sku: SkuId,
+    client: &reqwest::Client,
+    i: u64,
+) -> reqwest::RequestBuilder {
     let token = &tokens[(i as usize) % tokens.len()];
     let body = json!({"shop_id": shop.to_string(), "items": [{"sku_id": sku.to_string(), "quantity": 1}], "recipient": "压测", "phone": "13900000000", "address": "上海市浦东新区世纪大道100号"});
-    client.post(format!("{base}/api/v1/orders")).bearer_auth(token).header("idempotency-key", format!("bench-{i}-{}", rand::random::<u64>())).json(&body)
+    client
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(token)
+        .header("idempotency-key", format!("bench-{i}-{}", rand::random::<u64>()))
+        .json(&body)
 }
 
 fn phase_json(result: &LoadResult) -> serde_json::Value {
@@ -141,13 +169,18 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     let (sellout_shop, sellout_skus) = seed_catalogue(&app, 1, 100).await?;
     let sellout_sku = sellout_skus[0];
     let (base, tok) = (server.base.clone(), Arc::clone(&tokens));
-    let sellout = harness::drive(&server.client, args.concurrency, 1_000, move |c, i| order_request(&base, &tok, sellout_shop, sellout_sku, c, i)).await;
+    let sellout =
+        harness::drive(&server.client, args.concurrency, 1_000, move |c, i| order_request(&base, &tok, sellout_shop, sellout_sku, c, i))
+            .await;
 
     let (checks, stock) = app
         .store
         .read(move |sql| {
             let checks = check_all(sql)?;
-            let row = sql.query_one("SELECT stock_available, stock_reserved, stock_sold, stock_total FROM skus WHERE id = $1", sharemall_store::params![sellout_sku])?;
+            let row = sql.query_one(
+                "SELECT stock_available, stock_reserved, stock_sold, stock_total FROM skus WHERE id = $1",
+                sharemall_store::params![sellout_sku],
+            )?;
             Ok((checks, (row.i64(0)?, row.i64(1)?, row.i64(2)?, row.i64(3)?)))
         })
         .await?;

@@ -98,13 +98,24 @@ fn bad_credentials() -> Error {
 pub async fn authenticate(app: &App, token: &str, kind: SessionKind) -> Result<SessionUser, Error> {
     let token_hash = hash_secret(token);
     let now = app.now();
-    app.store.read(move |sql| accounts::session_user(sql, &token_hash, kind, now)).await
+    if let Some(user) = app.sessions.get(&token_hash, now) {
+        return Ok(user);
+    }
+    let key = token_hash.clone();
+    let (user, expires_at) = app.store.read(move |sql| accounts::session(sql, &key, kind, now)).await?;
+    app.sessions.put(token_hash, user.clone(), expires_at, now);
+    Ok(user)
 }
 
 pub async fn sign_out(app: &App, token: &str) -> Result<(), Error> {
     let token_hash = hash_secret(token);
     let now = app.now();
-    app.store.write(move |sql| accounts::revoke_session(sql, &token_hash, now)).await
+    app.sessions.forget(&token_hash);
+    let revoked = token_hash.clone();
+    app.store.write(move |sql| accounts::revoke_session(sql, &revoked, now)).await?;
+    // A request that resolved the session while we revoked it may have cached it again.
+    app.sessions.forget(&token_hash);
+    Ok(())
 }
 
 /// Refreshes a user's view (roles, shop) after a change such as opening a shop.

@@ -23,7 +23,9 @@ pub async fn apply_as_supplier(app: &App, user: &SessionUser, name: &str, contac
         return Err(Error::invalid("supplier name is required"));
     }
     let (now, owner) = (app.now(), user.user_id);
-    app.store.write(move |sql| catalog::create_supplier(sql, now, owner, &name, &contact)).await
+    let supplier = app.store.write(move |sql| catalog::create_supplier(sql, now, owner, &name, &contact)).await?;
+    app.sessions.forget_user(owner);
+    Ok(supplier)
 }
 
 pub async fn set_supplier_approval(app: &App, operator: &SessionUser, id: SupplierId, approval: Approval) -> Result<(), Error> {

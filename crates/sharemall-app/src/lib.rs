@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod orders;
 pub mod payments;
 pub mod sandbox;
+pub mod session_cache;
 pub mod shops;
 pub mod throttle;
 pub mod tokens;
@@ -36,6 +37,7 @@ pub struct App {
     pub config: AppConfig,
     hashing: Semaphore,
     throttle: Throttle,
+    sessions: session_cache::SessionCache,
     order_numbers: OrderNumbers,
     http: reqwest::Client,
     dummy_hash: String,
@@ -50,6 +52,7 @@ impl App {
         Ok(Arc::new(App {
             hashing: Semaphore::new(config.hash_concurrency.max(1)),
             throttle: Throttle::new(config.sign_in_failures_max, config.sign_in_window_ms),
+            sessions: session_cache::SessionCache::default(),
             order_numbers: OrderNumbers::new(),
             store,
             clock,

@@ -16,7 +16,9 @@ pub async fn open_shop(app: &App, user: &SessionUser, name: &str, intro: &str, r
     let intro = check_text("intro", intro, 200)?;
     let registration = registration.map(|r| check_text("registration", r, 200)).transpose()?.filter(|r| !r.is_empty());
     let (now, owner) = (app.now(), user.user_id);
-    app.store.write(move |sql| shops::open_shop(sql, now, owner, &name, &intro, registration.as_deref())).await
+    let shop = app.store.write(move |sql| shops::open_shop(sql, now, owner, &name, &intro, registration.as_deref())).await?;
+    app.sessions.forget_user(owner);
+    Ok(shop)
 }
 
 /// The caller's own shop, or `no_shop`.

@@ -75,7 +75,10 @@ impl Store {
                 }
                 let mut conn = sqlite::open(&path)?;
                 migrate::migrate(&mut conn, now_ms)?;
-                let writer = Writer::start("store-writer", conn, config.batch_max, Arc::clone(&stats))?;
+                conn.batch(&format!("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={}", sqlite::WAL_RESTART_BYTES))?;
+                sqlite::start_checkpointer(&path, Arc::downgrade(&stats))?;
+                let after_commit = sqlite::restart_wal_when_large(&path);
+                let writer = Writer::start_with("store-writer", conn, config.batch_max, Arc::clone(&stats), after_commit)?;
                 let conns = (0..readers).map(|_| sqlite::open(&path)).collect::<Result<Vec<_>, _>>()?;
                 Ok(Store { backend: Backend::Sqlite, writer, readers: Readers::start(conns)?, orders: None, stats })
             }

@@ -48,10 +48,20 @@ const QUEUE_CAPACITY: usize = 16_384;
 impl Writer {
     /// Starts a writer thread that owns `conn`.
     pub fn start<C: Sql + Send + 'static>(name: &str, conn: C, batch_max: usize, stats: Arc<WriterStats>) -> Result<Writer, Error> {
+        Writer::start_with(name, conn, batch_max, stats, |_: &mut C| {})
+    }
+
+    /// As [`Writer::start`], running `after_commit` on the connection after every batch
+    /// (maintenance that must not overlap a transaction, such as restarting SQLite's WAL).
+    pub fn start_with<C, H>(name: &str, conn: C, batch_max: usize, stats: Arc<WriterStats>, after_commit: H) -> Result<Writer, Error>
+    where
+        C: Sql + Send + 'static,
+        H: FnMut(&mut C) + Send + 'static,
+    {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(move || run(conn, receiver, batch_max.max(1), &stats))
+            .spawn(move || run(conn, receiver, batch_max.max(1), &stats, after_commit))
             .map_err(|e| Error::internal(format!("cannot start writer thread: {e}")))?;
         Ok(Writer { sender })
     }
@@ -79,7 +89,13 @@ impl Writer {
     }
 }
 
-fn run<C: Sql>(mut conn: C, mut receiver: mpsc::Receiver<Command>, batch_max: usize, stats: &WriterStats) {
+fn run<C: Sql, H: FnMut(&mut C)>(
+    mut conn: C,
+    mut receiver: mpsc::Receiver<Command>,
+    batch_max: usize,
+    stats: &WriterStats,
+    mut after_commit: H,
+) {
     let begin = match conn.backend() {
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
@@ -116,6 +132,7 @@ fn run<C: Sql>(mut conn: C, mut receiver: mpsc::Receiver<Command>, batch_max: us
                 for reply in replies {
                     reply(committed.clone());
                 }
+                after_commit(&mut conn);
             }
             Err((e, replies)) => {
                 tracing::error!(error = %e, "savepoint handling failed; the whole batch is refused");
@@ -134,13 +151,14 @@ type Replies = Vec<Reply>;
 fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies, (Error, Replies)> {
     let mut replies = Vec::with_capacity(batch.len());
     for command in batch.drain(..) {
-        if let Err(e) = conn.batch("SAVEPOINT cmd") {
+        // `execute`, not `batch`: the savepoint statements are prepared once and reused.
+        if let Err(e) = conn.execute("SAVEPOINT cmd", &[]) {
             return Err((e, replies));
         }
         let (ok, reply) = command(conn);
         replies.push(reply);
-        let end = if ok { "RELEASE cmd" } else { "ROLLBACK TO cmd; RELEASE cmd" };
-        if let Err(e) = conn.batch(end) {
+        let undo = if ok { Ok(0) } else { conn.execute("ROLLBACK TO cmd", &[]) };
+        if let Err(e) = undo.and_then(|_| conn.execute("RELEASE cmd", &[])) {
             return Err((e, replies));
         }
     }

@@ -141,8 +141,12 @@ pub fn idempotency_key(
 /// Parses a JSON body already read as bytes (handlers that must also hash the raw body).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| {
+        // A type error can be found before a syntax error later in the text (`[1, 2`); only a
+        // body that is valid JSON is "invalid input" rather than "malformed".
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
         let text = e.to_string();
         match e.classify() {
+            serde_json::error::Category::Data if !well_formed => Error::new(ErrorCode::MalformedJson, text),
             serde_json::error::Category::Data if text.contains("unknown field") => Error::new(ErrorCode::UnknownField, text),
             serde_json::error::Category::Data => Error::new(ErrorCode::InvalidInput, text),
             _ => Error::new(ErrorCode::MalformedJson, text),

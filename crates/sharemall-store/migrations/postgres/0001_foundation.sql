@@ -136,7 +136,6 @@ CREATE TABLE order_items (
     goods_fen BIGINT NOT NULL,
     PRIMARY KEY (order_id, line_no)
 );
-CREATE INDEX order_items_sku ON order_items (sku_id);
 CREATE INDEX order_items_supplier ON order_items (supplier_id, order_id);
 
 CREATE TABLE shipments (

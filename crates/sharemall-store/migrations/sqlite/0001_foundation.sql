@@ -1,6 +1,8 @@
 -- Foundation schema: accounts, catalogue, shops, orders, payments, jobs.
 -- Ids are UUID text; amounts are INTEGER fen; times are INTEGER Unix milliseconds (UTC).
--- SQLite twin of the PostgreSQL schema: STRICT tables, so column types are enforced as there.
+-- SQLite twin of the PostgreSQL schema: STRICT tables, so column types are enforced as there,
+-- and WITHOUT ROWID, so each table is one B-tree clustered on its primary key (UUID text keys
+-- would otherwise cost a second B-tree per table on every insert).
 
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
@@ -136,7 +138,6 @@ CREATE TABLE order_items (
     goods_fen INTEGER NOT NULL,
     PRIMARY KEY (order_id, line_no)
 ) STRICT;
-CREATE INDEX order_items_sku ON order_items (sku_id);
 CREATE INDEX order_items_supplier ON order_items (supplier_id, order_id);
 
 CREATE TABLE shipments (

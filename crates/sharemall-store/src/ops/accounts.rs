@@ -65,17 +65,23 @@ pub fn revoke_session(sql: &mut dyn Sql, token_hash: &str, now: Timestamp) -> Re
 /// Resolves a session token (by its hash) to the signed-in user, with roles and owned shop and
 /// supplier. `session_expired` for a revoked or expired session; `unauthenticated` for unknown.
 pub fn session_user(sql: &mut dyn Sql, token_hash: &str, kind: SessionKind, now: Timestamp) -> Result<SessionUser, Error> {
+    session(sql, token_hash, kind, now).map(|(user, _)| user)
+}
+
+/// As [`session_user`], with the session's own expiry (for callers that cache the answer).
+pub fn session(sql: &mut dyn Sql, token_hash: &str, kind: SessionKind, now: Timestamp) -> Result<(SessionUser, Timestamp), Error> {
     let row = sql
         .query_opt(
             "SELECT s.user_id, s.expires_at, s.revoked_at, u.display_name, u.login FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.kind = $2",
             params![token_hash, kind.as_str()],
         )?
         .ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "sign in first"))?;
-    if row.opt_i64(2)?.is_some() || row.time(1)? <= now {
+    let expires_at = row.time(1)?;
+    if row.opt_i64(2)?.is_some() || expires_at <= now {
         return Err(Error::new(ErrorCode::SessionExpired, "your session has ended; sign in again"));
     }
     let user_id: UserId = row.id(0)?;
-    user_by_id(sql, user_id, row.text(3)?, row.text(4)?)
+    Ok((user_by_id(sql, user_id, row.text(3)?, row.text(4)?)?, expires_at))
 }
 
 fn user_by_id(sql: &mut dyn Sql, user_id: UserId, display_name: String, login: String) -> Result<SessionUser, Error> {

@@ -62,6 +62,10 @@ pub(crate) fn sku_for_sale(sql: &mut dyn Sql, shop: ShopId, sku: SkuId) -> Resul
     })
 }
 
+fn shop_exists(sql: &mut dyn Sql, shop: ShopId) -> Result<bool, Error> {
+    Ok(sql.query_opt("SELECT 1 FROM shops WHERE id = $1", params![shop])?.is_some())
+}
+
 /// Merges duplicate SKUs and checks every limit. Sorted by SKU, so that every transaction that
 /// locks several SKU rows locks them in the same order (no deadlocks on PostgreSQL).
 pub fn normalise_lines(lines: &[(SkuId, i64)]) -> Result<Vec<(SkuId, i64)>, Error> {
@@ -80,10 +84,14 @@ pub fn normalise_lines(lines: &[(SkuId, i64)]) -> Result<Vec<(SkuId, i64)>, Erro
 
 pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder) -> Result<OrderPlaced, Error> {
     let lines = normalise_lines(&cmd.lines)?;
-    sql.query_opt("SELECT 1 FROM shops WHERE id = $1", params![cmd.shop])?.ok_or_else(|| Error::not_found("shop"))?;
     let mut for_sale = Vec::with_capacity(lines.len());
     for (sku, _) in &lines {
-        for_sale.push(sku_for_sale(sql, cmd.shop, *sku)?);
+        match sku_for_sale(sql, cmd.shop, *sku) {
+            Ok(item) => for_sale.push(item),
+            // An unknown shop sells nothing, so it shows up here; asking only on this path keeps
+            // a query off every successful order.
+            Err(e) => return Err(if shop_exists(sql, cmd.shop)? { e } else { Error::not_found("shop") }),
+        }
     }
     let inputs: Vec<LineInput> =
         for_sale.iter().zip(&lines).map(|(s, (_, q))| LineInput { sku_id: s.sku, quantity: *q, unit_price: s.unit_price }).collect();

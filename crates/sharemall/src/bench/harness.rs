@@ -21,7 +21,7 @@ use crate::settings::Settings;
 pub struct BenchServer {
     pub app: Arc<App>,
     pub base: String,
-    pub client: reqwest::Client,
+    pub client: LoadClient,
     pub db_url: String,
     pub backend: &'static str,
     _dir: TempDir,
@@ -44,7 +44,7 @@ pub fn temp_dir() -> anyhow::Result<TempDir> {
 
 /// Starts a server on a fresh database: a temp SQLite file, or a fresh schema in the given
 /// PostgreSQL database.
-pub async fn start(settings: &Settings, batch_max: usize, concurrency: usize) -> anyhow::Result<BenchServer> {
+pub async fn start(settings: &Settings, batch_max: usize) -> anyhow::Result<BenchServer> {
     let dir = temp_dir()?;
     let db_url = if settings.database.url.starts_with("postgres") {
         fresh_pg_schema(&settings.database.url).await?
@@ -62,7 +62,7 @@ pub async fn start(settings: &Settings, batch_max: usize, concurrency: usize) ->
     let app = App::new(store, Arc::new(SystemClock), app_config)?;
     let router = sharemall_web::router(sharemall_web::AppState::new(Arc::clone(&app)));
     tokio::spawn(sharemall_web::serve(listener, router, std::future::pending()));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).timeout(Duration::from_secs(30)).build()?;
+    let client = load_client(&base);
     Ok(BenchServer { app, base, client, db_url, backend, _dir: dir })
 }
 
@@ -140,10 +140,51 @@ impl LoadResult {
     }
 }
 
+/// The load generator's client: one plain HTTP/1.1 keep-alive connection per worker, so that
+/// as little of the machine as possible goes to generating load (a pooled client's checkout and
+/// reqwest's layers cost a measurable share of a 2-core machine).
+#[derive(Debug, Clone)]
+pub struct LoadClient {
+    /// `127.0.0.1:port`
+    addr: String,
+}
+
+pub type LoadRequest = hyper::Request<http_body_util::Full<bytes::Bytes>>;
+type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>;
+
+impl LoadClient {
+    async fn connect(&self) -> Option<Sender> {
+        let stream = tokio::net::TcpStream::connect(&self.addr).await.ok()?;
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.ok()?;
+        tokio::spawn(connection);
+        Some(sender)
+    }
+}
+
+fn load_client(base: &str) -> LoadClient {
+    LoadClient { addr: base.trim_start_matches("http://").to_string() }
+}
+
+/// A request with an optional JSON body and extra headers.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> LoadRequest {
+    let without_scheme = url.trim_start_matches("http://");
+    let (host, path) = without_scheme.split_once('/').map_or((without_scheme, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut builder = hyper::Request::builder().method(method).uri(path).header("host", host);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    let body = http_body_util::Full::new(bytes::Bytes::from(body.unwrap_or_default()));
+    builder.body(body).unwrap_or_else(|_| hyper::Request::new(http_body_util::Full::new(bytes::Bytes::new())))
+}
+
 /// Sends `total` requests from `concurrency` workers; `make(i)` builds request `i`.
-pub async fn drive<F>(client: &reqwest::Client, concurrency: usize, total: u64, make: F) -> LoadResult
+pub async fn drive<F>(client: &LoadClient, concurrency: usize, total: u64, make: F) -> LoadResult
 where
-    F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+    F: Fn(u64) -> LoadRequest + Send + Sync + 'static,
 {
     let next = Arc::new(AtomicU64::new(0));
     let make = Arc::new(make);
@@ -153,20 +194,26 @@ where
         let (next, make, client) = (Arc::clone(&next), Arc::clone(&make), client.clone());
         workers.push(tokio::spawn(async move {
             let mut result = LoadResult::default();
+            let mut sender = client.connect().await;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
                     break;
                 }
                 let sent = tokio::time::Instant::now();
-                let response = make(&client, i).send().await;
-                let status = match response {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        Ok(status)
-                    }
-                    Err(e) => Err(e),
+                if sender.as_ref().is_none_or(|s| s.is_closed()) {
+                    sender = client.connect().await;
+                }
+                let status = match sender.as_mut() {
+                    Some(s) => match tokio::time::timeout(Duration::from_secs(30), s.send_request(make(i))).await {
+                        Ok(Ok(r)) => {
+                            let status = r.status().as_u16();
+                            let _ = http_body_util::BodyExt::collect(r.into_body()).await;
+                            Ok(status)
+                        }
+                        _ => Err(()),
+                    },
+                    None => Err(()),
                 };
                 result.latencies_us.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
                 match status {

@@ -106,21 +106,16 @@ impl Zipf {
     }
 }
 
-fn order_request(
-    base: &str,
-    tokens: &Arc<Vec<String>>,
-    shop: ShopId,
-    sku: SkuId,
-    client: &reqwest::Client,
-    i: u64,
-) -> reqwest::RequestBuilder {
+fn order_request(base: &str, tokens: &Arc<Vec<String>>, shop: ShopId, sku: SkuId, i: u64) -> harness::LoadRequest {
     let token = &tokens[(i as usize) % tokens.len()];
     let body = json!({"shop_id": shop.to_string(), "items": [{"sku_id": sku.to_string(), "quantity": 1}], "recipient": "压测", "phone": "13900000000", "address": "上海市浦东新区世纪大道100号"});
-    client
-        .post(format!("{base}/api/v1/orders"))
-        .bearer_auth(token)
-        .header("idempotency-key", format!("bench-{i}-{}", rand::random::<u64>()))
-        .json(&body)
+    let (auth, key) = (format!("Bearer {token}"), format!("bench-{i}-{}", rand::random::<u64>()));
+    harness::request(
+        "POST",
+        &format!("{base}/api/v1/orders"),
+        &[("authorization", &auth), ("idempotency-key", &key)],
+        Some(body.to_string().into_bytes()),
+    )
 }
 
 fn phase_json(result: &LoadResult) -> serde_json::Value {
@@ -139,14 +134,17 @@ fn phase_json(result: &LoadResult) -> serde_json::Value {
 
 pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow::Result<serde_json::Value> {
     let batch_max = args.batch_max.unwrap_or(settings.database.batch_max);
-    let server = harness::start(settings, batch_max, args.concurrency).await?;
+    let server = harness::start(settings, batch_max).await?;
     let app = Arc::clone(&server.app);
     let fsync_ms = tokio::task::spawn_blocking(harness::fsync_median_ms).await??;
     let tokens = Arc::new(harness::customers(&app, args.concurrency.min(256)).await?);
 
     // Baseline: a trivial request through the same stack.
     let health_url = format!("{}/healthz", server.base);
-    let health = harness::drive(&server.client, args.concurrency, args.requests.min(20_000), move |c, _| c.get(&health_url)).await;
+    let health = harness::drive(&server.client, args.concurrency, args.requests.min(20_000), move |_| {
+        harness::request("GET", &health_url, &[], None)
+    })
+    .await;
 
     // Timed phase: stock that cannot run out.
     let sku_count = if shape == Shape::Hot { 1 } else { args.skus.max(1) };
@@ -156,10 +154,10 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     let zipf = Arc::new(Zipf::new(skus.len()));
     let (commits_before, commands_before) = app.store.writer_stats();
     let (base, tok, sk) = (server.base.clone(), Arc::clone(&tokens), Arc::clone(&skus));
-    let timed = harness::drive(&server.client, args.concurrency, args.requests, move |c, i| {
+    let timed = harness::drive(&server.client, args.concurrency, args.requests, move |i| {
         let mut rng = rand::rngs::StdRng::seed_from_u64(i);
         let sku = sk[zipf.sample(rng.random::<f64>())];
-        order_request(&base, &tok, shop, sku, c, i)
+        order_request(&base, &tok, shop, sku, i)
     })
     .await;
     let (commits_after, commands_after) = app.store.writer_stats();
@@ -170,8 +168,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     let sellout_sku = sellout_skus[0];
     let (base, tok) = (server.base.clone(), Arc::clone(&tokens));
     let sellout =
-        harness::drive(&server.client, args.concurrency, 1_000, move |c, i| order_request(&base, &tok, sellout_shop, sellout_sku, c, i))
-            .await;
+        harness::drive(&server.client, args.concurrency, 1_000, move |i| order_request(&base, &tok, sellout_shop, sellout_sku, i)).await;
 
     let (checks, stock) = app
         .store

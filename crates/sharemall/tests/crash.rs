@@ -62,15 +62,17 @@ async fn acknowledged_orders_survive_kill_9() {
 
     // Arrange: the demo platform, a customer's bearer token, every SKU of one shop.
     let mut server = start(&bin, &db, port, true).await;
-    let signed = json(
-        client
-            .post(format!("{base}/api/v1/auth/sign-in"))
-            .json(&json!({"login": "13900000001", "password": "sharemall-demo"}))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    // The demo is seeded while the server already answers; wait until its customer exists.
+    let mut signed = Value::Null;
+    for _ in 0..600 {
+        let sign_in =
+            client.post(format!("{base}/api/v1/auth/sign-in")).json(&json!({"login": "13900000001", "password": "sharemall-demo"}));
+        signed = json(sign_in.send().await.unwrap_or_else(|e| panic!("{e}"))).await;
+        if signed["token"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let token = signed["token"].as_str().unwrap_or_else(|| panic!("no token: {signed}")).to_string();
     let shops = json(client.get(format!("{base}/api/v1/shops")).send().await.unwrap_or_else(|e| panic!("{e}"))).await;
     let shop = shops[0]["id"].as_str().unwrap_or_else(|| panic!("no shop: {shops}")).to_string();

@@ -24,7 +24,24 @@ pub struct BenchServer {
     pub client: LoadClient,
     pub db_url: String,
     pub backend: &'static str,
+    /// The PostgreSQL database and the schema created for this run, dropped by `finish`.
+    pg_schema: Option<(String, String)>,
     _dir: TempDir,
+}
+
+impl BenchServer {
+    /// Removes what the run created outside its temp directory (a PostgreSQL schema).
+    pub async fn finish(self) -> anyhow::Result<()> {
+        if let Some((admin_url, schema)) = self.pg_schema {
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let mut client = postgres_client(&admin_url)?;
+                sharemall_store::Sql::batch(&mut client, &format!("DROP SCHEMA {schema} CASCADE"))?;
+                Ok(())
+            })
+            .await??;
+        }
+        Ok(())
+    }
 }
 
 /// A directory removed when dropped.
@@ -46,10 +63,11 @@ pub fn temp_dir() -> anyhow::Result<TempDir> {
 /// PostgreSQL database.
 pub async fn start(settings: &Settings, batch_max: usize) -> anyhow::Result<BenchServer> {
     let dir = temp_dir()?;
-    let db_url = if settings.database.url.starts_with("postgres") {
-        fresh_pg_schema(&settings.database.url).await?
+    let (db_url, pg_schema) = if settings.database.url.starts_with("postgres") {
+        let (url, schema) = fresh_pg_schema(&settings.database.url).await?;
+        (url, Some((settings.database.url.clone(), schema)))
     } else {
-        format!("sqlite://{}", dir.0.join("bench.db").display())
+        (format!("sqlite://{}", dir.0.join("bench.db").display()), None)
     };
     let config = StoreConfig { url: db_url.clone(), readers: settings.database.readers, batch_max };
     let now = crate::run::wall_now().millis();
@@ -63,10 +81,10 @@ pub async fn start(settings: &Settings, batch_max: usize) -> anyhow::Result<Benc
     let router = sharemall_web::router(sharemall_web::AppState::new(Arc::clone(&app)));
     tokio::spawn(sharemall_web::serve(listener, router, std::future::pending()));
     let client = load_client(&base);
-    Ok(BenchServer { app, base, client, db_url, backend, _dir: dir })
+    Ok(BenchServer { app, base, client, db_url, backend, pg_schema, _dir: dir })
 }
 
-async fn fresh_pg_schema(url: &str) -> anyhow::Result<String> {
+async fn fresh_pg_schema(url: &str) -> anyhow::Result<(String, String)> {
     let schema = format!("bench_{}", sharemall_app::tokens::new_token());
     let admin_url = url.to_string();
     let create = format!("CREATE SCHEMA {schema}");
@@ -77,7 +95,7 @@ async fn fresh_pg_schema(url: &str) -> anyhow::Result<String> {
     })
     .await??;
     let separator = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{separator}options=-csearch_path%3D{schema}"))
+    Ok((format!("{url}{separator}options=-csearch_path%3D{schema}"), schema))
 }
 
 fn postgres_client(url: &str) -> anyhow::Result<sharemall_store::postgres::PgConn> {

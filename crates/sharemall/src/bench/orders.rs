@@ -205,9 +205,11 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
         && timed.transport_errors == 0;
     let commits = commits_after - commits_before;
     let startup_ms = if server.backend == "sqlite" { harness::startup_ms(&server.db_url).await.ok() } else { None };
+    let backend = server.backend;
+    server.finish().await?;
     Ok(json!({
         "workload": if shape == Shape::Hot { "orders-hot" } else { "orders-spread" },
-        "backend": server.backend,
+        "backend": backend,
         "concurrency": args.concurrency,
         "batch_max": batch_max,
         "skus": sku_count,

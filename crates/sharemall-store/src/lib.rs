@@ -70,10 +70,7 @@ impl Store {
         let readers = config.readers.max(1);
         match Location::parse(&config.url) {
             Location::Sqlite(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
-                }
-                let mut conn = sqlite::open(&path)?;
+                let mut conn = sqlite::open_creating_dir(&path)?;
                 migrate::migrate(&mut conn, now_ms)?;
                 conn.batch(&format!("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={}", sqlite::WAL_RESTART_BYTES))?;
                 sqlite::start_checkpointer(&path, Arc::downgrade(&stats))?;
@@ -97,7 +94,7 @@ impl Store {
     /// Applies migrations without starting the store (the `migrate` command).
     pub fn migrate_only(url: &str, now_ms: i64) -> Result<usize, Error> {
         match Location::parse(url) {
-            Location::Sqlite(path) => migrate::migrate(&mut sqlite::open(&path)?, now_ms),
+            Location::Sqlite(path) => migrate::migrate(&mut sqlite::open_creating_dir(&path)?, now_ms),
             Location::Postgres(url) => migrate::migrate(&mut postgres::PgConn::connect(&url)?, now_ms),
         }
     }

@@ -35,6 +35,14 @@ pub fn open(path: &Path) -> Result<Connection, Error> {
     Ok(conn)
 }
 
+/// As [`open`], creating the file's directory first (a fresh `./data/`).
+pub fn open_creating_dir(path: &Path) -> Result<Connection, Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    open(path)
+}
+
 pub(crate) fn db_error(e: rusqlite::Error) -> Error {
     Error::internal(format!("sqlite: {e}"))
 }

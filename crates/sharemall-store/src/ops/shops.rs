@@ -6,7 +6,7 @@ use sharemall_domain::{Error, ErrorCode, ProductId, ShopId, Timestamp, UserId};
 use crate::model::Shop;
 use crate::ops::accounts::grant_role;
 use crate::params;
-use crate::sql::Sql;
+use crate::sql::{Row, Sql};
 
 /// Maximum products one shop may carry, bounding the homepage and every per-shop query.
 pub const MAX_PRODUCTS_PER_SHOP: i64 = 2_000;
@@ -32,10 +32,9 @@ pub fn open_shop(
     Ok(id)
 }
 
-pub fn load_shop(sql: &mut dyn Sql, id: ShopId) -> Result<Shop, Error> {
-    let row = sql
-        .query_opt("SELECT id, owner_id, name, intro, registration, opened_at FROM shops WHERE id = $1", params![id])?
-        .ok_or_else(|| Error::not_found("shop"))?;
+const SHOP_COLUMNS: &str = "id, owner_id, name, intro, registration, opened_at";
+
+fn shop_row(row: &Row) -> Result<Shop, Error> {
     Ok(Shop {
         id: row.id(0)?,
         owner_id: row.id(1)?,
@@ -46,20 +45,14 @@ pub fn load_shop(sql: &mut dyn Sql, id: ShopId) -> Result<Shop, Error> {
     })
 }
 
+pub fn load_shop(sql: &mut dyn Sql, id: ShopId) -> Result<Shop, Error> {
+    let row =
+        sql.query_opt(&format!("SELECT {SHOP_COLUMNS} FROM shops WHERE id = $1"), params![id])?.ok_or_else(|| Error::not_found("shop"))?;
+    shop_row(&row)
+}
+
 pub fn list_shops(sql: &mut dyn Sql, limit: i64) -> Result<Vec<Shop>, Error> {
-    sql.query("SELECT id, owner_id, name, intro, registration, opened_at FROM shops ORDER BY opened_at LIMIT $1", params![limit])?
-        .iter()
-        .map(|row| {
-            Ok(Shop {
-                id: row.id(0)?,
-                owner_id: row.id(1)?,
-                name: row.text(2)?,
-                intro: row.text(3)?,
-                registration: row.opt_text(4)?,
-                opened_at: row.i64(5)?,
-            })
-        })
-        .collect()
+    sql.query(&format!("SELECT {SHOP_COLUMNS} FROM shops ORDER BY opened_at LIMIT $1"), params![limit])?.iter().map(shop_row).collect()
 }
 
 /// Picks an approved product into the shop (上架). Picking twice is a no-op.

@@ -59,7 +59,8 @@ async fn apply_supplier(
 #[serde(deny_unknown_fields)]
 pub struct ApprovalDecision {
     /// approved | rejected | pending
-    pub approval: String,
+    #[schema(value_type = String)]
+    pub approval: Approval,
 }
 
 #[utoipa::path(get, path = "/operator/suppliers", tag = "operator", params(PageQuery), responses((status = 200, body = Vec<Supplier>), (status = 403, body = ErrorBody)))]
@@ -79,13 +80,7 @@ async fn decide_supplier(
     Path(id): Path<SupplierId>,
     ApiJson(req): ApiJson<ApprovalDecision>,
 ) -> ApiResult<Done> {
-    catalog::set_supplier_approval(
-        &state.app,
-        &user,
-        id,
-        Approval::parse(&req.approval).map_err(|_| sharemall_domain::Error::invalid("unknown approval"))?,
-    )
-    .await?;
+    catalog::set_supplier_approval(&state.app, &user, id, req.approval).await?;
     Ok(Json(Done { ok: true }))
 }
 
@@ -191,13 +186,7 @@ async fn decide_product(
     Path(id): Path<ProductId>,
     ApiJson(req): ApiJson<ApprovalDecision>,
 ) -> ApiResult<Done> {
-    catalog::set_product_approval(
-        &state.app,
-        &user,
-        id,
-        Approval::parse(&req.approval).map_err(|_| sharemall_domain::Error::invalid("unknown approval"))?,
-    )
-    .await?;
+    catalog::set_product_approval(&state.app, &user, id, req.approval).await?;
     Ok(Json(Done { ok: true }))
 }
 

@@ -8,6 +8,7 @@ pub mod check;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod jobs;
+pub mod order_batch;
 pub mod orders;
 pub mod orders_pg;
 pub mod payments;

@@ -11,9 +11,10 @@
 //!    shops and customers exist;
 //! 2. one query loads every SKU of the batch — what [`super::orders::sku_for_sale`] reads, plus
 //!    the available stock — locking the rows `FOR UPDATE` in id order;
-//! 3. in Rust, commands are decided in arrival order exactly as [`super::orders::place_order`]
-//!    inside [`super::idempotency::run`] would decide them one after the other (same checks in
-//!    the same order, same pricing, same error codes), so one bad command never fails the batch;
+//! 3. in Rust, [`super::order_batch::decide_all`] (shared with SQLite) decides commands in
+//!    arrival order exactly as [`super::orders::place_order`] inside [`super::idempotency::run`]
+//!    would decide them one after the other (same checks in the same order, same pricing, same
+//!    error codes), so one bad command never fails the batch;
 //! 4. one `UPDATE skus … FROM UNNEST(…)` reserves the batch's total per SKU, and
 //!    `INSERT … SELECT FROM UNNEST(…)` writes the orders, their lines, their
 //!    `cancel_unpaid_order` jobs and the idempotency keys; cart lines of `from_cart` orders go
@@ -28,9 +29,8 @@
 
 use postgres::types::ToSql;
 use sharemall_domain::order::OrderStatus;
-use sharemall_domain::pricing::{self, Adjustments, LineInput};
-use sharemall_domain::{Error, ErrorCode, JobId, Money, OrderId, ProductId, SkuId, SupplierId, Timestamp, UserId};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use sharemall_domain::{Error, ErrorCode, Money, ProductId, SkuId, SupplierId, Timestamp, UserId};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
@@ -38,8 +38,11 @@ use uuid::Uuid;
 
 use crate::model::OrderPlaced;
 use crate::ops::idempotency::IdempotencyKey;
-use crate::ops::orders::{JOB_CANCEL_UNPAID, PlaceOrder, normalise_lines};
+pub use crate::ops::order_batch::OrderCommand;
+use crate::ops::order_batch::{Context, Lookups, Rows, Saved, SkuRow, decide_all, wanted_skus};
+use crate::ops::orders::{JOB_CANCEL_UNPAID, PlaceOrder};
 use crate::postgres::{PgConn, db_error};
+use crate::sql::Backend;
 use crate::writer::WriterStats;
 
 /// Writer shards started by [`crate::Store::open`] on PostgreSQL.
@@ -63,14 +66,6 @@ const MAX_ATTEMPTS: u64 = 40;
 /// plan cut the hot-SKU rate from 6.5k to 2.5k orders/s as the tables grew. Planning each batch
 /// costs well under a millisecond, shared by the whole batch.
 const BEGIN: &str = "BEGIN; SET LOCAL lock_timeout = '200ms'; SET LOCAL plan_cache_mode = force_custom_plan";
-
-/// One `place_order` command: what [`crate::Store::place_order`] takes.
-#[derive(Debug, Clone)]
-pub struct OrderCommand {
-    pub now: Timestamp,
-    pub cmd: PlaceOrder,
-    pub key: Option<IdempotencyKey>,
-}
 
 /// A command waiting for its shard.
 struct Request {
@@ -195,73 +190,6 @@ impl Shard {
     }
 }
 
-/// A SKU as the batch sees it, locked.
-struct SkuRow {
-    product: ProductId,
-    supplier: SupplierId,
-    title: String,
-    attributes: String,
-    unit_price: Money,
-    /// Product and supplier both approved.
-    approved: bool,
-    /// The batch's shops that picked this SKU's product.
-    shops: HashSet<String>,
-    available: i64,
-}
-
-/// A response saved under an idempotency key: its request hash and the response.
-struct Saved {
-    request_hash: String,
-    response: Result<OrderPlaced, String>,
-}
-
-/// Rows of the batch's accepted orders, column by column (for `UNNEST`).
-#[derive(Default)]
-struct Rows {
-    order_id: Vec<String>,
-    order_no: Vec<String>,
-    shop: Vec<String>,
-    customer: Vec<String>,
-    base: Vec<i64>,
-    activity: Vec<i64>,
-    member: Vec<i64>,
-    coupon: Vec<i64>,
-    goods: Vec<i64>,
-    shipping: Vec<i64>,
-    payable: Vec<i64>,
-    recipient: Vec<String>,
-    phone: Vec<String>,
-    address: Vec<String>,
-    note: Vec<String>,
-    created_at: Vec<i64>,
-    deadline: Vec<i64>,
-
-    item_order: Vec<String>,
-    item_line: Vec<i64>,
-    item_sku: Vec<String>,
-    item_product: Vec<String>,
-    item_supplier: Vec<String>,
-    item_title: Vec<String>,
-    item_attributes: Vec<String>,
-    item_unit: Vec<i64>,
-    item_quantity: Vec<i64>,
-    item_goods: Vec<i64>,
-
-    job_id: Vec<String>,
-
-    key_user: Vec<String>,
-    key_key: Vec<String>,
-    key_hash: Vec<String>,
-    key_response: Vec<String>,
-    key_created_at: Vec<i64>,
-
-    cart_user: Vec<String>,
-    cart_shop: Vec<String>,
-
-    /// Stock to reserve per SKU, in id order.
-    reserve: BTreeMap<SkuId, i64>,
-}
-
 const RESOLVE: &str = "SELECT 'k', user_id, idem_key, request_hash, response FROM idempotency_keys \
      WHERE (user_id, idem_key) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
      UNION ALL SELECT 'o', order_no, '', '', '' FROM orders WHERE order_no = ANY($3::text[]) \
@@ -326,20 +254,7 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     conn.client.batch_execute(BEGIN)?;
 
     // 1. Keys, order numbers, shops and customers.
-    let (mut key_users, mut key_keys, mut order_nos, mut shops, mut users) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for request in batch {
-        if let Some(key) = &request.key {
-            key_users.push(key.user.to_string());
-            key_keys.push(key.key.clone());
-        }
-        order_nos.push(request.cmd.order_no.clone());
-        shops.push(request.cmd.shop.to_string());
-        users.push(request.cmd.customer.to_string());
-    }
-    shops.sort_unstable();
-    shops.dedup();
-    users.sort_unstable();
-    users.dedup();
+    let Lookups { key_users, key_keys, order_nos, shops, users } = Lookups::of(batch);
     let stmt = conn.statement(RESOLVE)?;
     let rows = conn.client.query(&stmt, &[&key_users, &key_keys, &order_nos, &shops, &users])?;
     let mut saved: HashMap<(UserId, String), Saved> = HashMap::new();
@@ -367,16 +282,7 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     }
 
     // 2. Every SKU a command may take stock from, locked in id order.
-    let lines: Vec<Result<Vec<(SkuId, i64)>, Error>> = batch.iter().map(|r| normalise_lines(&r.cmd.lines)).collect();
-    let mut wanted: Vec<String> = Vec::new();
-    for (request, lines) in batch.iter().zip(&lines) {
-        let replayed = request.key.as_ref().is_some_and(|k| saved.contains_key(&(k.user, k.key.clone())));
-        if let (Ok(lines), false) = (lines, replayed) {
-            wanted.extend(lines.iter().map(|(sku, _)| sku.to_string()));
-        }
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
+    let (lines, wanted) = wanted_skus(batch, &saved);
     let mut skus: HashMap<SkuId, SkuRow> = HashMap::with_capacity(wanted.len());
     if !wanted.is_empty() {
         let stmt = conn.statement(LOAD_SKUS)?;
@@ -402,7 +308,13 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     }
 
     // 3. Decide every command in arrival order.
-    let context = Context { skus: &mut skus, known_shops: &known_shops, known_users: &known_users, taken_order_nos: &mut taken_order_nos };
+    let context = Context {
+        skus: &mut skus,
+        known_shops: &known_shops,
+        known_users: &known_users,
+        taken_order_nos: &mut taken_order_nos,
+        backend: Backend::Postgres,
+    };
     let mut rows = Rows::default();
     let results = decide_all(batch, lines, &mut saved, context, &mut rows)?;
 
@@ -468,130 +380,4 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     // 5. Durable, then answered.
     conn.client.batch_execute("COMMIT")?;
     Ok(results)
-}
-
-/// What the batch knows while deciding.
-struct Context<'a> {
-    skus: &'a mut HashMap<SkuId, SkuRow>,
-    known_shops: &'a HashSet<String>,
-    known_users: &'a HashSet<String>,
-    taken_order_nos: &'a mut HashSet<String>,
-}
-
-fn decide_all(
-    batch: &[OrderCommand],
-    lines: Vec<Result<Vec<(SkuId, i64)>, Error>>,
-    saved: &mut HashMap<(UserId, String), Saved>,
-    mut context: Context<'_>,
-    rows: &mut Rows,
-) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
-    let mut results = Vec::with_capacity(batch.len());
-    for (request, lines) in batch.iter().zip(lines) {
-        // As `idempotency::run`: a saved response answers a replay; only successes are saved,
-        // so a key whose first use failed in this batch runs again.
-        if let Some(key) = &request.key
-            && let Some(found) = saved.get(&(key.user, key.key.clone()))
-        {
-            let result = if found.request_hash != key.request_hash {
-                Err(Error::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used for a different request"))
-            } else {
-                found.response.clone().map_err(Error::internal)
-            };
-            results.push(result);
-            continue;
-        }
-        let result = lines.and_then(|lines| decide(request, &lines, &mut context, rows));
-        if let (Ok(placed), Some(key)) = (&result, &request.key) {
-            let text = serde_json::to_string(placed).map_err(|e| Error::internal(e.to_string()))?;
-            rows.key_user.push(key.user.to_string());
-            rows.key_key.push(key.key.clone());
-            rows.key_hash.push(key.request_hash.clone());
-            rows.key_response.push(text);
-            rows.key_created_at.push(request.now.millis());
-            saved.insert((key.user, key.key.clone()), Saved { request_hash: key.request_hash.clone(), response: Ok(placed.clone()) });
-        }
-        results.push(result);
-    }
-    Ok(results)
-}
-
-/// Decides one command against the batch's view of stock, with the checks of
-/// [`super::orders::place_order`] in the same order; on success adds its rows and takes its stock.
-fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<'_>, rows: &mut Rows) -> Result<OrderPlaced, Error> {
-    let cmd = &request.cmd;
-    let shop = cmd.shop.to_string();
-    if !context.known_shops.contains(&shop) {
-        return Err(Error::not_found("shop"));
-    }
-    let mut inputs = Vec::with_capacity(lines.len());
-    for (sku, quantity) in lines {
-        let row = context.skus.get(sku).ok_or_else(|| Error::new(ErrorCode::SkuNotFound, "no such SKU"))?;
-        if !row.approved || !row.shops.contains(&shop) {
-            return Err(Error::new(ErrorCode::SkuNotOnSale, "this item is not on sale in this shop"));
-        }
-        inputs.push(LineInput { sku_id: *sku, quantity: *quantity, unit_price: row.unit_price });
-    }
-    let price = pricing::price(&inputs, &Adjustments { shipping: cmd.shipping, ..Adjustments::NONE })?;
-    for (sku, quantity) in lines {
-        if context.skus.get(sku).is_none_or(|row| row.available < *quantity) {
-            return Err(Error::new(ErrorCode::OutOfStock, "not enough stock left"));
-        }
-    }
-    // What the generic path learns from a failed INSERT (a foreign key, a unique order number).
-    let customer = cmd.customer.to_string();
-    if !context.known_users.contains(&customer) {
-        return Err(Error::internal(format!("postgres: orders.customer_id {customer} is not a user")));
-    }
-    if context.taken_order_nos.contains(&cmd.order_no) {
-        return Err(Error::internal(format!("postgres: order number {} is already taken", cmd.order_no)));
-    }
-
-    let id = OrderId::new();
-    let order_id = id.to_string();
-    let deadline = request.now.plus_ms(cmd.pay_window_ms);
-    for (line_no, ((sku, quantity), input)) in lines.iter().zip(&inputs).enumerate() {
-        let row = context.skus.get_mut(sku).ok_or_else(|| Error::internal("SKU vanished from the batch"))?;
-        row.available -= quantity;
-        *rows.reserve.entry(*sku).or_insert(0) += quantity;
-        rows.item_order.push(order_id.clone());
-        rows.item_line.push(line_no as i64 + 1);
-        rows.item_sku.push(sku.to_string());
-        rows.item_product.push(row.product.to_string());
-        rows.item_supplier.push(row.supplier.to_string());
-        rows.item_title.push(row.title.clone());
-        rows.item_attributes.push(row.attributes.clone());
-        rows.item_unit.push(input.unit_price.fen());
-        rows.item_quantity.push(*quantity);
-        rows.item_goods.push(price.line_goods_fen.get(line_no).copied().ok_or_else(|| Error::internal("pricing lost a line"))?);
-    }
-    context.taken_order_nos.insert(cmd.order_no.clone());
-    rows.order_id.push(order_id);
-    rows.order_no.push(cmd.order_no.clone());
-    rows.shop.push(shop);
-    rows.customer.push(customer);
-    rows.base.push(price.base_fen);
-    rows.activity.push(price.activity_discount_fen);
-    rows.member.push(price.member_discount_fen);
-    rows.coupon.push(price.coupon_discount_fen);
-    rows.goods.push(price.goods_fen);
-    rows.shipping.push(price.shipping_fen);
-    rows.payable.push(price.payable_fen);
-    rows.recipient.push(cmd.recipient.clone());
-    rows.phone.push(cmd.phone.clone());
-    rows.address.push(cmd.address.clone());
-    rows.note.push(cmd.note.clone());
-    rows.created_at.push(request.now.millis());
-    rows.deadline.push(deadline.millis());
-    rows.job_id.push(JobId::new().to_string());
-    if cmd.from_cart {
-        rows.cart_user.push(cmd.customer.to_string());
-        rows.cart_shop.push(cmd.shop.to_string());
-    }
-    Ok(OrderPlaced {
-        order_id: id,
-        order_no: cmd.order_no.clone(),
-        status: OrderStatus::Created.as_str().into(),
-        payable_fen: price.payable_fen,
-        pay_deadline_at: deadline.millis(),
-    })
 }

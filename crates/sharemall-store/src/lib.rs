@@ -123,14 +123,13 @@ impl Store {
 
     /// Places an order (with its idempotency key, if any) and returns after it is durably
     /// committed. SQLite: a command in the batching writer, as [`ops::orders::place_order`] inside
-    /// [`ops::idempotency::run`]. PostgreSQL: the sharded, set-based order writer
+    /// [`ops::idempotency::run`], placed set-based with the consecutive orders of its batch
+    /// ([`ops::orders_sqlite`]). PostgreSQL: the sharded, set-based order writer
     /// ([`ops::orders_pg`]), same effect in a handful of round trips per batch.
     pub async fn place_order(&self, now: Timestamp, cmd: PlaceOrder, key: Option<IdempotencyKey>) -> Result<OrderPlaced, Error> {
         match &self.orders {
             Some(orders) => orders.place_order(now, cmd, key).await,
-            None => {
-                self.write(move |sql| ops::idempotency::run(sql, now, key.as_ref(), |sql| ops::orders::place_order(sql, now, &cmd))).await
-            }
+            None => self.writer.place_order(ops::order_batch::OrderCommand { now, cmd, key }).await,
         }
     }
 

@@ -44,6 +44,14 @@ pub trait Sql {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, Error>;
     /// Runs several statements without parameters (transaction control, migrations).
     fn batch(&mut self, sql: &str) -> Result<(), Error>;
+    /// Runs a statement whose anonymous `?` placeholders are bound in order; returns the number
+    /// of rows it changed. For multi-row statements with hundreds of parameters, where binding
+    /// `$n` by name costs a lookup per parameter. SQLite only: elsewhere it fails, and the
+    /// caller falls back to a path that does not need it.
+    fn execute_positional(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        let _ = (sql, params);
+        Err(Error::internal(format!("{}: positional parameters are not supported", self.backend().as_str())))
+    }
 }
 
 impl dyn Sql + '_ {

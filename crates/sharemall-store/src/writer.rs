@@ -6,6 +6,12 @@
 //! commits once, and only then answers every caller. One fsync is shared by the whole batch: this
 //! is what lets a durable (`synchronous=FULL`) store take tens of thousands of orders a second.
 //!
+//! Place-order commands travel as data ([`Writer::place_order`]), not closures: each maximal run
+//! of consecutive place-order commands in a batch is placed set-based under one savepoint
+//! ([`crate::ops::orders_sqlite`]), sharing its reads and writes; the run still sees every
+//! command before it and every command after it sees the run. If the run fails as a whole, it is
+//! rolled back and placed command by command on the generic path.
+//!
 //! A command that fails leaves nothing behind. A batch whose commit fails answers every caller
 //! with an error: nothing was acknowledged, so nothing acknowledged is lost.
 
@@ -14,13 +20,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::model::OrderPlaced;
+use crate::ops::order_batch::OrderCommand;
+use crate::ops::{idempotency, orders, orders_sqlite};
 use crate::sql::{Backend, Sql};
 
 type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
 
-/// A command: runs inside its savepoint, reports whether it succeeded, and leaves a reply to
-/// send once the batch's fate is known.
-pub(crate) type Command = Box<dyn FnOnce(&mut dyn Sql) -> (bool, Reply) + Send>;
+/// A closure command: runs inside its savepoint, reports whether it succeeded, and leaves a
+/// reply to send once the batch's fate is known.
+type Closure = Box<dyn FnOnce(&mut dyn Sql) -> (bool, Reply) + Send>;
+
+type OrderReply = oneshot::Sender<Result<OrderPlaced, Error>>;
+
+/// What a writer runs.
+pub(crate) enum Command {
+    Run(Closure),
+    /// `place_order` inside `idempotency::run`, as data so that a run of them is placed together.
+    PlaceOrder(Box<OrderCommand>, OrderReply),
+}
 
 /// Counters the benchmark and `/metrics` read: commands per commit is the batching ratio.
 #[derive(Debug, Default)]
@@ -73,7 +91,7 @@ impl Writer {
         F: FnOnce(&mut dyn Sql) -> Result<T, Error> + Send + 'static,
     {
         let (reply_to, reply) = oneshot::channel::<Result<T, Error>>();
-        let boxed: Command = Box::new(move |sql| {
+        let boxed: Closure = Box::new(move |sql| {
             let result = command(sql);
             let ok = result.is_ok();
             let reply: Reply = Box::new(move |committed| {
@@ -81,11 +99,23 @@ impl Writer {
             });
             (ok, reply)
         });
-        self.sender.try_send(boxed).map_err(|e| match e {
+        self.send(Command::Run(boxed))?;
+        reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
+    }
+
+    /// Places an order (as [`orders::place_order`] inside [`idempotency::run`]) in the next batch
+    /// and returns its result after the batch commits.
+    pub async fn place_order(&self, command: OrderCommand) -> Result<OrderPlaced, Error> {
+        let (reply_to, reply) = oneshot::channel();
+        self.send(Command::PlaceOrder(Box::new(command), reply_to))?;
+        reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
+    }
+
+    fn send(&self, command: Command) -> Result<(), Error> {
+        self.sender.try_send(command).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => Error::new(sharemall_domain::ErrorCode::Overloaded, "the store is busy; try again"),
             mpsc::error::TrySendError::Closed(_) => Error::internal("writer stopped"),
-        })?;
-        reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
+        })
     }
 }
 
@@ -150,17 +180,68 @@ type Replies = Vec<Reply>;
 
 fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies, (Error, Replies)> {
     let mut replies = Vec::with_capacity(batch.len());
-    for command in batch.drain(..) {
-        // `execute`, not `batch`: the savepoint statements are prepared once and reused.
-        if let Err(e) = conn.execute("SAVEPOINT cmd", &[]) {
-            return Err((e, replies));
-        }
-        let (ok, reply) = command(conn);
-        replies.push(reply);
-        let undo = if ok { Ok(0) } else { conn.execute("ROLLBACK TO cmd", &[]) };
-        if let Err(e) = undo.and_then(|_| conn.execute("RELEASE cmd", &[])) {
+    let mut commands = batch.drain(..).peekable();
+    while let Some(command) = commands.next() {
+        let applied = match command {
+            Command::Run(closure) => in_savepoint(conn, closure, &mut replies),
+            Command::PlaceOrder(first, reply) => {
+                let mut run = vec![(*first, reply)];
+                while let Some(Command::PlaceOrder(next, reply)) = commands.next_if(|c| matches!(c, Command::PlaceOrder(..))) {
+                    run.push((*next, reply));
+                }
+                place_run(conn, run, &mut replies)
+            }
+        };
+        if let Err(e) = applied {
             return Err((e, replies));
         }
     }
     Ok(replies)
+}
+
+/// Runs one closure inside its own savepoint. `Err` only when the savepoint itself fails.
+fn in_savepoint<C: Sql>(conn: &mut C, closure: Closure, replies: &mut Replies) -> Result<(), Error> {
+    // `execute`, not `batch`: the savepoint statements are prepared once and reused.
+    conn.execute("SAVEPOINT cmd", &[])?;
+    let (ok, reply) = closure(conn);
+    replies.push(reply);
+    if !ok {
+        conn.execute("ROLLBACK TO cmd", &[])?;
+    }
+    conn.execute("RELEASE cmd", &[])?;
+    Ok(())
+}
+
+fn order_reply(reply_to: OrderReply, result: Result<OrderPlaced, Error>) -> Reply {
+    Box::new(move |committed| {
+        let _ = reply_to.send(committed.and(result));
+    })
+}
+
+/// Places a run of consecutive place-order commands set-based under one savepoint; if that
+/// fails, rolls the run back and places each command on the generic path in its own savepoint.
+fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies: &mut Replies) -> Result<(), Error> {
+    let (commands, replies_to): (Vec<OrderCommand>, Vec<OrderReply>) = run.into_iter().unzip();
+    conn.execute("SAVEPOINT orders", &[])?;
+    match orders_sqlite::place_run(conn, &commands) {
+        Ok(results) => {
+            conn.execute("RELEASE orders", &[])?;
+            replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| order_reply(reply_to, result)));
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, orders = commands.len(), "set-based order run failed; placing its orders one by one");
+            conn.execute("ROLLBACK TO orders", &[])?;
+            conn.execute("RELEASE orders", &[])?;
+        }
+    }
+    for (command, reply_to) in commands.into_iter().zip(replies_to) {
+        let closure: Closure = Box::new(move |sql| {
+            let OrderCommand { now, cmd, key } = command;
+            let result = idempotency::run(sql, now, key.as_ref(), |sql| orders::place_order(sql, now, &cmd));
+            (result.is_ok(), order_reply(reply_to, result))
+        });
+        in_savepoint(conn, closure, replies)?;
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod order_batch;
 pub mod orders;
 pub mod orders_pg;
+pub mod orders_sqlite;
 pub mod payments;
 pub mod sandbox;
 pub mod shops;

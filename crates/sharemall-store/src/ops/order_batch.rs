@@ -6,7 +6,7 @@
 //! [`super::orders::place_order`] inside [`super::idempotency::run`] would decide them one after
 //! the other (same checks in the same order, same pricing, same error codes), and collects the
 //! rows to write in [`Rows`]. The backend writes those rows set-based: PostgreSQL in
-//! [`super::orders_pg`], SQLite in the writer (see `Store::place_order`).
+//! [`super::orders_pg`], SQLite in [`super::orders_sqlite`].
 
 use sharemall_domain::order::OrderStatus;
 use sharemall_domain::pricing::{self, Adjustments, LineInput};

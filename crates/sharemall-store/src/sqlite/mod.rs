@@ -114,6 +114,18 @@ impl Sql for Connection {
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
         self.execute_batch(sql).map_err(db_error)
     }
+
+    fn execute_positional(&mut self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        let mut stmt = self.prepare_cached(sql).map_err(db_error)?;
+        if stmt.parameter_count() != params.len() {
+            return Err(Error::internal(format!("statement takes {} parameters, {} given", stmt.parameter_count(), params.len())));
+        }
+        for (i, value) in params.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, value).map_err(db_error)?;
+        }
+        let changed = stmt.raw_execute().map_err(db_error)?;
+        Ok(changed as u64)
+    }
 }
 
 /// How often the checkpointer copies committed pages from the WAL into the database file.

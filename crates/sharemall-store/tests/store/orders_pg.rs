@@ -1,5 +1,5 @@
-//! PostgreSQL's set-based order writer decides and writes exactly what the generic path does.
-//! These tests run only when `SHAREMALL_TEST_POSTGRES_URL` is set (the writer is PostgreSQL's).
+//! The set-based order paths decide and write exactly what the generic path does. The
+//! PostgreSQL tests run only when `SHAREMALL_TEST_POSTGRES_URL` is set; SQLite's always run.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -11,6 +11,7 @@ use sharemall_store::ops::catalog;
 use sharemall_store::ops::idempotency::{self, IdempotencyKey};
 use sharemall_store::ops::orders::{self, PlaceOrder};
 use sharemall_store::ops::orders_pg::{self, OrderCommand};
+use sharemall_store::ops::orders_sqlite;
 use sharemall_store::postgres::PgConn;
 use sharemall_store::sql::Value;
 use sharemall_store::{Store, params};
@@ -291,6 +292,39 @@ async fn batch_decides_and_writes_like_the_generic_path() {
         }
         assert_eq!(generic.snapshot(&h.store).await, batched.snapshot(&h.store).await, "seed {seed}");
         h.assert_consistent(&format!("equivalence seed {seed}")).await;
+    }
+}
+
+/// SQLite: the same script, run once through the generic path command by command and once as
+/// one run of [`orders_sqlite::place_run`] (what the writer does with consecutive place-order
+/// commands), leaves the same rows and gives every command the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_run_decides_and_writes_like_the_generic_path() {
+    for seed in 0..8 {
+        let h = Harness::open(Kind::Sqlite).await;
+        let generic = World::build(&h, "A-").await;
+        let batched = World::build(&h, "B-").await;
+        let steps = script(seed, 160);
+
+        let mut expected = Vec::new();
+        for step in &steps {
+            let c = generic.command(step);
+            let result =
+                h.store.write(move |sql| idempotency::run(sql, c.now, c.key.as_ref(), |sql| orders::place_order(sql, c.now, &c.cmd))).await;
+            expected.push(generic.outcome(&result));
+        }
+
+        let commands: Vec<OrderCommand> = steps.iter().map(|s| batched.command(s)).collect();
+        let results = h.store.write(move |sql| orders_sqlite::place_run(sql, &commands)).await.expect("the run is placed set-based");
+        let actual: Vec<_> = results.iter().map(|r| batched.outcome(r)).collect();
+
+        let accepted = expected.iter().filter(|r| r.is_ok()).count();
+        assert!(accepted > 10 && accepted < steps.len() - 10, "seed {seed}: the script should mix successes and refusals ({accepted})");
+        for (i, (e, a)) in expected.iter().zip(&actual).enumerate() {
+            assert_eq!(e, a, "seed {seed} step {i}: {:?}", steps[i]);
+        }
+        assert_eq!(generic.snapshot(&h.store).await, batched.snapshot(&h.store).await, "seed {seed}");
+        h.assert_consistent(&format!("sqlite equivalence seed {seed}")).await;
     }
 }
 

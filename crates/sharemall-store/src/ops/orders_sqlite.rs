@@ -1,0 +1,245 @@
+//! SQLite's set-based order path: a run of consecutive `place_order` commands in one writer
+//! batch, placed together.
+//!
+//! The generic path costs about eleven statements per order (savepoint, idempotency lookup, SKU
+//! lookup, stock update, four inserts, release …). The writer ([`crate::writer`]) hands every
+//! maximal run of consecutive place-order commands of a batch to [`place_run`], under one
+//! savepoint, which:
+//!
+//! 1. resolves the run's idempotency keys, order numbers already taken, and which shops and
+//!    customers exist in one query, and loads every SKU of the run (sale data and available
+//!    stock) in another — the lists travel as one JSON parameter each (`json_each`), so the
+//!    statement text, and its cached plan, is the same for every run;
+//! 2. decides the commands in arrival order with [`super::order_batch::decide_all`], the code
+//!    PostgreSQL's order writer uses, so both backends decide exactly as
+//!    [`super::orders::place_order`] inside [`super::idempotency::run`] would;
+//! 3. writes: one stock `UPDATE` per SKU for the run's total, and multi-row `INSERT`s for the
+//!    orders, their lines, their `cancel_unpaid_order` jobs and idempotency keys, in chunks of a
+//!    power of two rows (a handful of distinct statements, each prepared once, far below
+//!    SQLite's 32766 bound parameters).
+//!
+//! If anything fails, the writer rolls the run's savepoint back and places its commands one by
+//! one on the generic path: correctness never depends on this path.
+
+use sharemall_domain::{Error, Money, ProductId, SkuId, SupplierId, UserId};
+use std::collections::{HashMap, HashSet};
+
+use crate::model::OrderPlaced;
+use crate::ops::order_batch::{Context, Lookups, OrderCommand, Rows, Saved, SavedKeys, SkuRow, decide_all, wanted_skus};
+use crate::ops::orders::{JOB_CANCEL_UNPAID, reserve_stock};
+use crate::params;
+use crate::sql::{Sql, Value};
+
+const RESOLVE: &str = "SELECT 'k', k.user_id, k.idem_key, k.request_hash, k.response \
+     FROM json_each($1) AS j CROSS JOIN idempotency_keys k ON k.user_id = j.value ->> 0 AND k.idem_key = j.value ->> 1 \
+     UNION ALL SELECT 'o', o.order_no, '', '', '' FROM json_each($2) AS j CROSS JOIN orders o ON o.order_no = j.value \
+     UNION ALL SELECT 's', s.id, '', '', '' FROM json_each($3) AS j CROSS JOIN shops s ON s.id = j.value \
+     UNION ALL SELECT 'u', u.id, '', '', '' FROM json_each($4) AS j CROSS JOIN users u ON u.id = j.value";
+
+const LOAD_SKUS: &str = "SELECT s.id, s.product_id, p.supplier_id, p.title, s.attributes, s.retail_fen, \
+     p.approval = 'approved' AND sup.approval = 'approved', s.stock_available, \
+     (SELECT group_concat(sp.shop_id, ',') FROM json_each($2) AS js CROSS JOIN shop_products sp ON sp.shop_id = js.value AND sp.product_id = s.product_id) \
+     FROM json_each($1) AS j CROSS JOIN skus s ON s.id = j.value JOIN products p ON p.id = s.product_id JOIN suppliers sup ON sup.id = p.supplier_id";
+
+const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
+     member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at) VALUES ";
+const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ORDER_WIDTH: usize = 17;
+
+const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) VALUES ";
+const ITEM_TUPLE: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ITEM_WIDTH: usize = 10;
+
+const INSERT_JOBS: &str = "INSERT INTO jobs (id, kind, subject, run_at, attempts, created_at) VALUES ";
+const JOB_TUPLE: &str = "(?, ?, ?, ?, 0, ?)";
+const JOB_WIDTH: usize = 5;
+
+const INSERT_KEYS: &str = "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, response, created_at) VALUES ";
+const KEY_TUPLE: &str = "(?, ?, ?, ?, ?)";
+const KEY_WIDTH: usize = 5;
+
+/// Most rows in one `INSERT`: 64 orders take 1088 parameters, far below SQLite's 32766.
+const MAX_CHUNK: usize = 64;
+
+/// Places a run of orders inside the caller's transaction (and savepoint), deciding each
+/// command as [`super::orders::place_order`] inside [`super::idempotency::run`] would in
+/// arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back to
+/// its savepoint (part of it may have been written) and placed another way.
+pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
+    // 1. Keys, order numbers, shops and customers; then the SKUs.
+    let lookups = Lookups::of(run);
+    let pairs: Vec<[&String; 2]> = lookups.key_users.iter().zip(&lookups.key_keys).map(|(u, k)| [u, k]).collect();
+    let rows = sql.query(RESOLVE, params![json(&pairs)?, json(&lookups.order_nos)?, json(&lookups.shops)?, json(&lookups.users)?])?;
+    let mut saved: SavedKeys = HashMap::new();
+    let (mut taken_order_nos, mut known_shops, mut known_users) = (HashSet::new(), HashSet::new(), HashSet::new());
+    for row in &rows {
+        let value = row.text(1)?;
+        match row.text(0)?.as_str() {
+            "k" => {
+                let user: UserId = row.id(1)?;
+                let response = serde_json::from_str::<OrderPlaced>(&row.text(4)?).map_err(|e| format!("saved response unreadable: {e}"));
+                saved.insert((user, row.text(2)?), Saved { request_hash: row.text(3)?, response });
+            }
+            "o" => {
+                taken_order_nos.insert(value);
+            }
+            "s" => {
+                known_shops.insert(value);
+            }
+            _ => {
+                known_users.insert(value);
+            }
+        }
+    }
+    let (lines, wanted) = wanted_skus(run, &saved);
+    let mut skus: HashMap<SkuId, SkuRow> = HashMap::with_capacity(wanted.len());
+    if !wanted.is_empty() {
+        for row in sql.query(LOAD_SKUS, params![json(&wanted)?, json(&lookups.shops)?])? {
+            let shops = row.opt_text(8)?.map(|list| list.split(',').map(str::to_string).collect()).unwrap_or_default();
+            skus.insert(
+                row.id::<SkuId>(0)?,
+                SkuRow {
+                    product: row.id::<ProductId>(1)?,
+                    supplier: row.id::<SupplierId>(2)?,
+                    title: row.text(3)?,
+                    attributes: row.text(4)?,
+                    unit_price: Money::from_fen(row.i64(5)?),
+                    approved: row.bool(6)?,
+                    available: row.i64(7)?,
+                    shops,
+                },
+            );
+        }
+    }
+
+    // 2. Decide every command in arrival order.
+    let context = Context {
+        skus: &mut skus,
+        known_shops: &known_shops,
+        known_users: &known_users,
+        taken_order_nos: &mut taken_order_nos,
+        backend: sql.backend(),
+    };
+    let mut rows = Rows::default();
+    let results = decide_all(run, lines, &mut saved, context, &mut rows)?;
+
+    // 3. The set-based write.
+    write(sql, rows)?;
+    Ok(results)
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::internal(e.to_string()))
+}
+
+fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
+    for (sku, quantity) in &rows.reserve {
+        reserve_stock(sql, *sku, *quantity)?;
+    }
+    let orders = rows.order_id.len();
+    let mut values = Vec::with_capacity(orders * ORDER_WIDTH);
+    for i in 0..orders {
+        values.extend([
+            text(&rows.order_id, i)?,
+            text(&rows.order_no, i)?,
+            text(&rows.shop, i)?,
+            text(&rows.customer, i)?,
+            int(&rows.base, i)?,
+            int(&rows.activity, i)?,
+            int(&rows.member, i)?,
+            int(&rows.coupon, i)?,
+            int(&rows.goods, i)?,
+            int(&rows.shipping, i)?,
+            int(&rows.payable, i)?,
+            text(&rows.recipient, i)?,
+            text(&rows.phone, i)?,
+            text(&rows.address, i)?,
+            text(&rows.note, i)?,
+            int(&rows.created_at, i)?,
+            int(&rows.deadline, i)?,
+        ]);
+    }
+    insert(sql, INSERT_ORDERS, ORDER_TUPLE, ORDER_WIDTH, &values)?;
+
+    values.clear();
+    for i in 0..rows.item_order.len() {
+        values.extend([
+            text(&rows.item_order, i)?,
+            int(&rows.item_line, i)?,
+            text(&rows.item_sku, i)?,
+            text(&rows.item_product, i)?,
+            text(&rows.item_supplier, i)?,
+            text(&rows.item_title, i)?,
+            text(&rows.item_attributes, i)?,
+            int(&rows.item_unit, i)?,
+            int(&rows.item_quantity, i)?,
+            int(&rows.item_goods, i)?,
+        ]);
+    }
+    insert(sql, INSERT_ITEMS, ITEM_TUPLE, ITEM_WIDTH, &values)?;
+
+    values.clear();
+    for i in 0..orders {
+        values.extend([
+            text(&rows.job_id, i)?,
+            Value::from(JOB_CANCEL_UNPAID),
+            text(&rows.order_id, i)?,
+            int(&rows.deadline, i)?,
+            int(&rows.created_at, i)?,
+        ]);
+    }
+    insert(sql, INSERT_JOBS, JOB_TUPLE, JOB_WIDTH, &values)?;
+
+    values.clear();
+    for i in 0..rows.key_user.len() {
+        values.extend([
+            text(&rows.key_user, i)?,
+            text(&rows.key_key, i)?,
+            text(&rows.key_hash, i)?,
+            text(&rows.key_response, i)?,
+            int(&rows.key_created_at, i)?,
+        ]);
+    }
+    insert(sql, INSERT_KEYS, KEY_TUPLE, KEY_WIDTH, &values)?;
+
+    for (user, shop) in rows.cart_user.iter().zip(&rows.cart_shop) {
+        sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![user.as_str(), shop.as_str()])?;
+    }
+    Ok(())
+}
+
+fn text(column: &[String], i: usize) -> Result<Value, Error> {
+    column.get(i).map(|v| Value::Text(v.clone())).ok_or_else(|| Error::internal("order batch: a column is short"))
+}
+
+fn int(column: &[i64], i: usize) -> Result<Value, Error> {
+    column.get(i).map(|v| Value::Int(*v)).ok_or_else(|| Error::internal("order batch: a column is short"))
+}
+
+/// Inserts `values` (rows of `width`, flattened) with as few distinct statements as possible:
+/// chunks of a power of two rows, at most [`MAX_CHUNK`].
+fn insert(sql: &mut dyn Sql, head: &str, tuple: &str, width: usize, values: &[Value]) -> Result<(), Error> {
+    let mut rest = values;
+    while !rest.is_empty() {
+        let rows = rest.len() / width;
+        if rows == 0 {
+            return Err(Error::internal("order batch: a partial row"));
+        }
+        let chunk = 1usize << rows.min(MAX_CHUNK).ilog2();
+        let (now, later) = rest.split_at(chunk * width);
+        let mut text = String::with_capacity(head.len() + chunk * (tuple.len() + 2));
+        text.push_str(head);
+        for i in 0..chunk {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(tuple);
+        }
+        let changed = sql.execute_positional(&text, now)?;
+        if changed != chunk as u64 {
+            return Err(Error::internal(format!("order batch: inserted {changed} of {chunk} rows")));
+        }
+        rest = later;
+    }
+    Ok(())
+}

@@ -166,6 +166,19 @@ pub struct OrderPlaced {
     pub pay_deadline_at: i64,
 }
 
+impl OrderPlaced {
+    /// The answer to a newly placed order, waiting for payment.
+    pub fn created(order_id: OrderId, order_no: &str, payable_fen: i64, pay_deadline_at: sharemall_domain::Timestamp) -> OrderPlaced {
+        OrderPlaced {
+            order_id,
+            order_no: order_no.to_string(),
+            status: sharemall_domain::order::OrderStatus::Created.as_str().into(),
+            payable_fen,
+            pay_deadline_at: pay_deadline_at.millis(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Payment {
     #[schema(value_type = String)]

@@ -8,7 +8,6 @@
 //! rows to write in [`Rows`]. The backend writes those rows set-based: PostgreSQL in
 //! [`super::orders_pg`], SQLite in [`super::orders_sqlite`].
 
-use sharemall_domain::order::OrderStatus;
 use sharemall_domain::pricing::{self, Adjustments, LineInput};
 use sharemall_domain::{Error, ErrorCode, JobId, Money, OrderId, ProductId, SkuId, SupplierId, Timestamp, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -265,11 +264,5 @@ fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<
         rows.cart_user.push(cmd.customer.to_string());
         rows.cart_shop.push(cmd.shop.to_string());
     }
-    Ok(OrderPlaced {
-        order_id: id,
-        order_no: cmd.order_no.clone(),
-        status: OrderStatus::Created.as_str().into(),
-        payable_fen: price.payable_fen,
-        pay_deadline_at: deadline.millis(),
-    })
+    Ok(OrderPlaced::created(id, &cmd.order_no, price.payable_fen, deadline))
 }

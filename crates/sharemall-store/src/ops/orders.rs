@@ -136,13 +136,7 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder) -> Resul
     if cmd.from_cart {
         sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![cmd.customer, cmd.shop])?;
     }
-    Ok(OrderPlaced {
-        order_id: id,
-        order_no: cmd.order_no.clone(),
-        status: OrderStatus::Created.as_str().into(),
-        payable_fen: price.payable_fen,
-        pay_deadline_at: deadline.millis(),
-    })
+    Ok(OrderPlaced::created(id, &cmd.order_no, price.payable_fen, deadline))
 }
 
 /// Moves `quantity` from available to reserved, or fails with `out_of_stock` changing nothing.

@@ -12,6 +12,11 @@ use std::path::PathBuf;
 
 use crate::settings::Settings;
 
+/// mimalloc instead of the system allocator: requests allocate many small, short-lived values
+/// across threads, where glibc's malloc spent about a tenth of the HTTP threads' time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "sharemall", version, about = "Open-source social e-commerce (S2B2C): shops, sharing, group buys, commission")]
 struct Cli {

@@ -108,13 +108,17 @@ impl Zipf {
 
 fn order_request(base: &str, tokens: &Arc<Vec<String>>, shop: ShopId, sku: SkuId, i: u64) -> harness::LoadRequest {
     let token = &tokens[(i as usize) % tokens.len()];
-    let body = json!({"shop_id": shop.to_string(), "items": [{"sku_id": sku.to_string(), "quantity": 1}], "recipient": "压测", "phone": "13900000000", "address": "上海市浦东新区世纪大道100号"});
+    // Formatted directly: ids are plain UUIDs and the rest is fixed, so no JSON escaping is needed
+    // and the load generator spends as little as possible of the shared CPU.
+    let body = format!(
+        r#"{{"shop_id":"{shop}","items":[{{"sku_id":"{sku}","quantity":1}}],"recipient":"压测","phone":"13900000000","address":"上海市浦东新区世纪大道100号"}}"#
+    );
     let (auth, key) = (format!("Bearer {token}"), format!("bench-{i}-{}", rand::random::<u64>()));
     harness::request(
         "POST",
         &format!("{base}/api/v1/orders"),
         &[("authorization", &auth), ("idempotency-key", &key)],
-        Some(body.to_string().into_bytes()),
+        Some(body.into_bytes()),
     )
 }
 

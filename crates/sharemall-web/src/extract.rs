@@ -55,16 +55,19 @@ pub fn session_token(parts: &Parts, secure: bool) -> Option<(String, SessionKind
     if let Some(token) = authorization.and_then(|v| v.strip_prefix("Bearer ")) {
         return Some((token.trim().to_string(), SessionKind::Bearer));
     }
-    let wanted = session_cookie_name(secure);
-    parts
-        .headers
+    cookie(&parts.headers, session_cookie_name(secure)).map(|value| (value, SessionKind::Cookie))
+}
+
+/// A cookie's value from the request.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, value)| (value.to_string(), SessionKind::Cookie))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_string())
 }
 
 /// The signed-in user; `unauthenticated` (401) without a valid session.

@@ -27,6 +27,7 @@ use std::sync::LazyLock;
 
 use crate::AppState;
 use crate::error::{public_message, status_of};
+pub use crate::extract::cookie;
 use crate::extract::session_token;
 use crate::i18n::{Lang, Strings};
 
@@ -102,18 +103,6 @@ pub fn request_lang(parts_uri: &axum::http::Uri, headers: &HeaderMap) -> Lang {
         .query()
         .and_then(|q| q.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v)));
     from_query.or_else(|| cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v))).unwrap_or_default()
-}
-
-/// A cookie's value from the request.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_string())
 }
 
 impl FromRequestParts<AppState> for Ctx {

@@ -7,6 +7,7 @@
 //! redirect to sign-in when the visitor is not signed in.
 
 mod account;
+mod checkout;
 mod console;
 mod orders;
 mod store;
@@ -51,6 +52,7 @@ static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(store::routes())
+        .merge(checkout::routes())
         .merge(account::routes())
         .merge(orders::routes())
         .merge(console::routes())

@@ -98,6 +98,40 @@ pub(crate) struct Saved {
     pub(crate) response: Result<OrderPlaced, String>,
 }
 
+/// What a batch's first lookup found (both backends run one query returning rows of
+/// `(kind, value, idem_key, request_hash, response)`), filed row by row.
+#[derive(Default)]
+pub(crate) struct Found {
+    pub(crate) saved: SavedKeys,
+    pub(crate) taken_order_nos: HashSet<String>,
+    pub(crate) known_shops: HashSet<String>,
+    pub(crate) known_users: HashSet<String>,
+}
+
+impl Found {
+    /// Files one lookup row. Kinds: `k` a saved idempotency key (its user in `value`), `o` an
+    /// order number already taken, `s` an existing shop, anything else an existing user.
+    pub(crate) fn file(&mut self, kind: &str, value: String, idem_key: String, request_hash: String, response: &str) -> Result<(), Error> {
+        match kind {
+            "k" => {
+                let user: UserId = value.parse().map_err(|_| Error::internal(format!("bad user id {value} in idempotency_keys")))?;
+                let response = serde_json::from_str::<OrderPlaced>(response).map_err(|e| format!("saved response unreadable: {e}"));
+                self.saved.insert((user, idem_key), Saved { request_hash, response });
+            }
+            "o" => {
+                self.taken_order_nos.insert(value);
+            }
+            "s" => {
+                self.known_shops.insert(value);
+            }
+            _ => {
+                self.known_users.insert(value);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Rows of the batch's accepted orders, column by column (for `UNNEST`).
 #[derive(Default)]
 pub(crate) struct Rows {

@@ -29,8 +29,8 @@
 
 use postgres::types::ToSql;
 use sharemall_domain::order::OrderStatus;
-use sharemall_domain::{Error, ErrorCode, Money, ProductId, SkuId, SupplierId, Timestamp, UserId};
-use std::collections::{HashMap, HashSet};
+use sharemall_domain::{Error, ErrorCode, Money, ProductId, SkuId, SupplierId, Timestamp};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
@@ -39,7 +39,7 @@ use uuid::Uuid;
 use crate::model::OrderPlaced;
 use crate::ops::idempotency::IdempotencyKey;
 pub use crate::ops::order_batch::OrderCommand;
-use crate::ops::order_batch::{Context, Lookups, Rows, Saved, SkuRow, decide_all, wanted_skus};
+use crate::ops::order_batch::{Context, Found, Lookups, Rows, SkuRow, decide_all, wanted_skus};
 use crate::ops::orders::{JOB_CANCEL_UNPAID, PlaceOrder};
 use crate::postgres::{PgConn, db_error};
 use crate::sql::Backend;
@@ -257,31 +257,14 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     let Lookups { key_users, key_keys, order_nos, shops, users } = Lookups::of(batch);
     let stmt = conn.statement(RESOLVE)?;
     let rows = conn.client.query(&stmt, &[&key_users, &key_keys, &order_nos, &shops, &users])?;
-    let mut saved: HashMap<(UserId, String), Saved> = HashMap::new();
-    let (mut taken_order_nos, mut known_shops, mut known_users) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut found = Found::default();
     for row in &rows {
         let kind: String = row.try_get(0)?;
-        let value: String = row.try_get(1)?;
-        match kind.as_str() {
-            "k" => {
-                let user = UserId::from(uuid(&value)?);
-                let response: String = row.try_get(4)?;
-                let response = serde_json::from_str::<OrderPlaced>(&response).map_err(|e| format!("saved response unreadable: {e}"));
-                saved.insert((user, row.try_get(2)?), Saved { request_hash: row.try_get(3)?, response });
-            }
-            "o" => {
-                taken_order_nos.insert(value);
-            }
-            "s" => {
-                known_shops.insert(value);
-            }
-            _ => {
-                known_users.insert(value);
-            }
-        }
+        let response: String = row.try_get(4)?;
+        found.file(&kind, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, &response)?;
     }
+    let Found { mut saved, mut taken_order_nos, known_shops, known_users } = found;
 
-    // 2. Every SKU a command may take stock from, locked in id order.
     let (lines, wanted) = wanted_skus(batch, &saved);
     let mut skus: HashMap<SkuId, SkuRow> = HashMap::with_capacity(wanted.len());
     if !wanted.is_empty() {

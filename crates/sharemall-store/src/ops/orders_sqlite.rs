@@ -21,11 +21,11 @@
 //! If anything fails, the writer rolls the run's savepoint back and places its commands one by
 //! one on the generic path: correctness never depends on this path.
 
-use sharemall_domain::{Error, Money, ProductId, SkuId, SupplierId, UserId};
-use std::collections::{HashMap, HashSet};
+use sharemall_domain::{Error, Money, ProductId, SkuId, SupplierId};
+use std::collections::HashMap;
 
 use crate::model::OrderPlaced;
-use crate::ops::order_batch::{Context, Lookups, OrderCommand, Rows, Saved, SavedKeys, SkuRow, decide_all, wanted_skus};
+use crate::ops::order_batch::{Context, Found, Lookups, OrderCommand, Rows, SkuRow, decide_all, wanted_skus};
 use crate::ops::orders::{JOB_CANCEL_UNPAID, reserve_stock};
 use crate::params;
 use crate::sql::{Sql, Value};
@@ -70,27 +70,11 @@ pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<O
     let lookups = Lookups::of(run);
     let pairs: Vec<[&String; 2]> = lookups.key_users.iter().zip(&lookups.key_keys).map(|(u, k)| [u, k]).collect();
     let rows = sql.query(RESOLVE, params![json(&pairs)?, json(&lookups.order_nos)?, json(&lookups.shops)?, json(&lookups.users)?])?;
-    let mut saved: SavedKeys = HashMap::new();
-    let (mut taken_order_nos, mut known_shops, mut known_users) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut found = Found::default();
     for row in &rows {
-        let value = row.text(1)?;
-        match row.text(0)?.as_str() {
-            "k" => {
-                let user: UserId = row.id(1)?;
-                let response = serde_json::from_str::<OrderPlaced>(&row.text(4)?).map_err(|e| format!("saved response unreadable: {e}"));
-                saved.insert((user, row.text(2)?), Saved { request_hash: row.text(3)?, response });
-            }
-            "o" => {
-                taken_order_nos.insert(value);
-            }
-            "s" => {
-                known_shops.insert(value);
-            }
-            _ => {
-                known_users.insert(value);
-            }
-        }
+        found.file(&row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?, &row.text(4)?)?;
     }
+    let Found { mut saved, mut taken_order_nos, known_shops, known_users } = found;
     let (lines, wanted) = wanted_skus(run, &saved);
     let mut skus: HashMap<SkuId, SkuRow> = HashMap::with_capacity(wanted.len());
     if !wanted.is_empty() {

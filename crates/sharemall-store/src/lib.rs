@@ -122,8 +122,8 @@ impl Store {
     }
 
     /// Places an order (with its idempotency key, if any) and returns after it is durably
-    /// committed. SQLite: a command in the batching writer, as [`ops::orders::place_order`] inside
-    /// [`ops::idempotency::run`], placed set-based with the consecutive orders of its batch
+    /// committed. SQLite: a command in the batching writer, as [`ops::orders::place_order`], placed
+    /// set-based with the consecutive orders of its batch
     /// ([`ops::orders_sqlite`]). PostgreSQL: the sharded, set-based order writer
     /// ([`ops::orders_pg`]), same effect in a handful of round trips per batch.
     pub async fn place_order(&self, now: Timestamp, cmd: PlaceOrder, key: Option<IdempotencyKey>) -> Result<OrderPlaced, Error> {

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::model::OrderPlaced;
 use crate::ops::order_batch::OrderCommand;
-use crate::ops::{idempotency, orders, orders_sqlite};
+use crate::ops::{orders, orders_sqlite};
 use crate::sql::{Backend, Sql};
 
 type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
@@ -103,7 +103,7 @@ impl Writer {
         reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
     }
 
-    /// Places an order (as [`orders::place_order`] inside [`idempotency::run`]) in the next batch
+    /// Places an order (as [`orders::place_order`]) in the next batch
     /// and returns its result after the batch commits.
     pub async fn place_order(&self, command: OrderCommand) -> Result<OrderPlaced, Error> {
         let (reply_to, reply) = oneshot::channel();
@@ -238,7 +238,7 @@ fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies
     for (command, reply_to) in commands.into_iter().zip(replies_to) {
         let closure: Closure = Box::new(move |sql| {
             let OrderCommand { now, cmd, key } = command;
-            let result = idempotency::run(sql, now, key.as_ref(), |sql| orders::place_order(sql, now, &cmd));
+            let result = orders::place_order(sql, now, &cmd, key.as_ref());
             (result.is_ok(), order_reply(reply_to, result))
         });
         in_savepoint(conn, closure, replies)?;

@@ -120,9 +120,14 @@ CREATE TABLE orders (
     shipped_at INTEGER,
     received_at INTEGER,
     completes_at INTEGER,
-    closed_at INTEGER
+    closed_at INTEGER,
+    -- The Idempotency-Key the order was placed with, and a hash of that request: an order is
+    -- its own idempotency record, so placing one writes no second row.
+    idem_key TEXT,
+    request_hash TEXT
 ) STRICT;
-CREATE INDEX orders_customer ON orders (customer_id, created_at);
+-- Serves both a customer's order list and idempotency lookups (NULL keys never collide).
+CREATE UNIQUE INDEX orders_customer_key ON orders (customer_id, idem_key);
 CREATE INDEX orders_shop ON orders (shop_id, created_at);
 
 CREATE TABLE order_items (
@@ -183,7 +188,8 @@ CREATE TABLE callback_nonces (
     PRIMARY KEY (provider, nonce)
 ) STRICT;
 
--- Saved responses of money-moving requests, keyed by the caller and their Idempotency-Key.
+-- Saved responses of money-moving requests (payments, refunds), keyed by the caller and their
+-- Idempotency-Key. Orders keep their key on the order row instead.
 CREATE TABLE idempotency_keys (
     user_id TEXT NOT NULL,
     idem_key TEXT NOT NULL,

@@ -3,7 +3,7 @@
 //! A backend loads what a batch of `place_order` commands needs (saved idempotency responses,
 //! order numbers already taken, which shops and customers exist, every SKU with its sale data
 //! and available stock); [`decide_all`] then decides the commands in arrival order exactly as
-//! [`super::orders::place_order`] inside [`super::idempotency::run`] would decide them one after
+//! [`super::orders::place_order`] would decide them one after
 //! the other (same checks in the same order, same pricing, same error codes), and collects the
 //! rows to write in [`Rows`]. The backend writes those rows set-based: PostgreSQL in
 //! [`super::orders_pg`], SQLite in [`super::orders_sqlite`].
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::OrderPlaced;
 use crate::ops::idempotency::IdempotencyKey;
-use crate::ops::orders::{PlaceOrder, normalise_lines};
+use crate::ops::orders::{PlaceOrder, normalise_lines, reused_key};
 use crate::sql::Backend;
 
 /// One `place_order` command: what [`crate::Store::place_order`] takes.
@@ -109,14 +109,14 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// Files one lookup row. Kinds: `k` a saved idempotency key (its user in `value`), `o` an
-    /// order number already taken, `s` an existing shop, anything else an existing user.
+    /// Files one lookup row. Kinds: `k` an order placed with one of the batch's idempotency keys
+    /// (its customer in `value`, and `id|order_no|payable_fen|pay_deadline_at` in `response`),
+    /// `o` an order number already taken, `s` an existing shop, anything else an existing user.
     pub(crate) fn file(&mut self, kind: &str, value: String, idem_key: String, request_hash: String, response: &str) -> Result<(), Error> {
         match kind {
             "k" => {
-                let user: UserId = value.parse().map_err(|_| Error::internal(format!("bad user id {value} in idempotency_keys")))?;
-                let response = serde_json::from_str::<OrderPlaced>(response).map_err(|e| format!("saved response unreadable: {e}"));
-                self.saved.insert((user, idem_key), Saved { request_hash, response });
+                let user: UserId = value.parse().map_err(|_| Error::internal(format!("bad customer id {value} on an order")))?;
+                self.saved.insert((user, idem_key), Saved { request_hash, response: saved_order(response) });
             }
             "o" => {
                 self.taken_order_nos.insert(value);
@@ -130,6 +130,17 @@ impl Found {
         }
         Ok(())
     }
+}
+
+/// The first answer to an order placed with a key, rebuilt from `id|order_no|payable|deadline`.
+fn saved_order(fields: &str) -> Result<OrderPlaced, String> {
+    let mut parts = fields.split('|');
+    let mut next = || parts.next().ok_or_else(|| format!("saved order unreadable: {fields}"));
+    let id: OrderId = next()?.parse().map_err(|_| format!("saved order id unreadable: {fields}"))?;
+    let order_no = next()?.to_string();
+    let payable: i64 = next()?.parse().map_err(|_| format!("saved amount unreadable: {fields}"))?;
+    let deadline: i64 = next()?.parse().map_err(|_| format!("saved deadline unreadable: {fields}"))?;
+    Ok(OrderPlaced::created(id, &order_no, payable, Timestamp(deadline)))
 }
 
 /// Rows of the batch's accepted orders, column by column (for `UNNEST`).
@@ -152,6 +163,8 @@ pub(crate) struct Rows {
     pub(crate) note: Vec<String>,
     pub(crate) created_at: Vec<i64>,
     pub(crate) deadline: Vec<i64>,
+    pub(crate) idem_key: Vec<Option<String>>,
+    pub(crate) request_hash: Vec<Option<String>>,
 
     pub(crate) item_order: Vec<String>,
     pub(crate) item_line: Vec<i64>,
@@ -165,12 +178,6 @@ pub(crate) struct Rows {
     pub(crate) item_goods: Vec<i64>,
 
     pub(crate) job_id: Vec<String>,
-
-    pub(crate) key_user: Vec<String>,
-    pub(crate) key_key: Vec<String>,
-    pub(crate) key_hash: Vec<String>,
-    pub(crate) key_response: Vec<String>,
-    pub(crate) key_created_at: Vec<i64>,
 
     pub(crate) cart_user: Vec<String>,
     pub(crate) cart_shop: Vec<String>,
@@ -198,27 +205,18 @@ pub(crate) fn decide_all(
 ) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
     let mut results = Vec::with_capacity(batch.len());
     for (request, lines) in batch.iter().zip(lines) {
-        // As `idempotency::run`: a saved response answers a replay; only successes are saved,
-        // so a key whose first use failed in this batch runs again.
+        // As `orders::place_order`: an order placed with the key answers a replay; only successes
+        // place orders, so a key whose first use failed in this batch runs again.
         if let Some(key) = &request.key
             && let Some(found) = saved.get(&(key.user, key.key.clone()))
         {
-            let result = if found.request_hash != key.request_hash {
-                Err(Error::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used for a different request"))
-            } else {
-                found.response.clone().map_err(Error::internal)
-            };
+            let result =
+                if found.request_hash != key.request_hash { Err(reused_key()) } else { found.response.clone().map_err(Error::internal) };
             results.push(result);
             continue;
         }
         let result = lines.and_then(|lines| decide(request, &lines, &mut context, rows));
         if let (Ok(placed), Some(key)) = (&result, &request.key) {
-            let text = serde_json::to_string(placed).map_err(|e| Error::internal(e.to_string()))?;
-            rows.key_user.push(key.user.to_string());
-            rows.key_key.push(key.key.clone());
-            rows.key_hash.push(key.request_hash.clone());
-            rows.key_response.push(text);
-            rows.key_created_at.push(request.now.millis());
             saved.insert((key.user, key.key.clone()), Saved { request_hash: key.request_hash.clone(), response: Ok(placed.clone()) });
         }
         results.push(result);
@@ -230,6 +228,9 @@ pub(crate) fn decide_all(
 /// [`super::orders::place_order`] in the same order; on success adds its rows and takes its stock.
 fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<'_>, rows: &mut Rows) -> Result<OrderPlaced, Error> {
     let cmd = &request.cmd;
+    if request.key.as_ref().is_some_and(|k| k.user != cmd.customer) {
+        return Err(Error::internal("an order's Idempotency-Key must belong to its customer"));
+    }
     let shop = cmd.shop.to_string();
     if !context.known_shops.contains(&shop) {
         return Err(Error::not_found("shop"));
@@ -293,6 +294,8 @@ fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<
     rows.note.push(cmd.note.clone());
     rows.created_at.push(request.now.millis());
     rows.deadline.push(deadline.millis());
+    rows.idem_key.push(request.key.as_ref().map(|k| k.key.clone()));
+    rows.request_hash.push(request.key.as_ref().map(|k| k.request_hash.clone()));
     rows.job_id.push(JobId::new().to_string());
     if cmd.from_cart {
         rows.cart_user.push(cmd.customer.to_string());

@@ -12,7 +12,7 @@
 //! 2. one query loads every SKU of the batch — what [`super::orders::sku_for_sale`] reads, plus
 //!    the available stock — locking the rows `FOR UPDATE` in id order;
 //! 3. in Rust, [`super::order_batch::decide_all`] (shared with SQLite) decides commands in
-//!    arrival order exactly as [`super::orders::place_order`] inside [`super::idempotency::run`]
+//!    arrival order exactly as [`super::orders::place_order`]
 //!    would decide them one after the other (same checks in the same order, same pricing, same
 //!    error codes), so one bad command never fails the batch;
 //! 4. one `UPDATE skus … FROM UNNEST(…)` reserves the batch's total per SKU, and
@@ -190,8 +190,9 @@ impl Shard {
     }
 }
 
-const RESOLVE: &str = "SELECT 'k', user_id, idem_key, request_hash, response FROM idempotency_keys \
-     WHERE (user_id, idem_key) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
+const RESOLVE: &str = "SELECT 'k', customer_id, idem_key, request_hash, \
+     id || '|' || order_no || '|' || CAST(payable_fen AS TEXT) || '|' || CAST(pay_deadline_at AS TEXT) FROM orders \
+     WHERE (customer_id, idem_key) IN (SELECT * FROM UNNEST($1::text[], $2::text[])) \
      UNION ALL SELECT 'o', order_no, '', '', '' FROM orders WHERE order_no = ANY($3::text[]) \
      UNION ALL SELECT 's', id, '', '', '' FROM shops WHERE id = ANY($4::text[]) \
      UNION ALL SELECT 'u', id, '', '', '' FROM users WHERE id = ANY($5::text[])";
@@ -206,11 +207,14 @@ const RESERVE: &str = "UPDATE skus SET stock_available = skus.stock_available - 
      FROM (SELECT UNNEST($1::text[]) AS id, UNNEST($2::int8[]) AS qty) d WHERE skus.id = d.id AND skus.stock_available >= d.qty";
 
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
-     member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at) \
-     SELECT id, order_no, shop_id, customer_id, $18::text, base, activity, member, coupon, goods, shipping, payable, recipient, phone, address, note, created_at, deadline \
+     member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
+     idem_key, request_hash) \
+     SELECT id, order_no, shop_id, customer_id, $18::text, base, activity, member, coupon, goods, shipping, payable, recipient, phone, address, note, created_at, deadline, \
+     idem_key, request_hash \
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], \
-     $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[]) \
-     AS t(id, order_no, shop_id, customer_id, base, activity, member, coupon, goods, shipping, payable, recipient, phone, address, note, created_at, deadline)";
+     $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[], $19::text[], $20::text[]) \
+     AS t(id, order_no, shop_id, customer_id, base, activity, member, coupon, goods, shipping, payable, recipient, phone, address, note, created_at, deadline, \
+     idem_key, request_hash)";
 
 const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) \
      SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[])";
@@ -218,13 +222,10 @@ const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, 
 const INSERT_JOBS: &str = "INSERT INTO jobs (id, kind, subject, run_at, attempts, created_at) \
      SELECT id, $1::text, subject, run_at, 0, created_at FROM UNNEST($2::text[], $3::text[], $4::int8[], $5::int8[]) AS t(id, subject, run_at, created_at)";
 
-const INSERT_KEYS: &str = "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, response, created_at) \
-     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])";
-
 const CLEAR_CARTS: &str = "DELETE FROM cart_items c USING UNNEST($1::text[], $2::text[]) AS d(user_id, shop_id) WHERE c.user_id = d.user_id AND c.shop_id = d.shop_id";
 
 /// Places a batch of orders in one transaction, deciding each command as
-/// [`super::orders::place_order`] inside [`super::idempotency::run`] would in arrival order.
+/// [`super::orders::place_order`] would in arrival order.
 /// Transient failures are rolled back and the batch decided again. `Ok` holds each command's
 /// result once the transaction has committed; `Err` means nothing was written.
 pub fn place_batch(conn: &mut PgConn, commands: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
@@ -313,7 +314,7 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     if !rows.order_id.is_empty() {
         let status = OrderStatus::Created.as_str();
         let stmt = conn.statement(INSERT_ORDERS)?;
-        let params: [&(dyn ToSql + Sync); 18] = [
+        let params: [&(dyn ToSql + Sync); 20] = [
             &rows.order_id,
             &rows.order_no,
             &rows.shop,
@@ -332,6 +333,8 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
             &rows.created_at,
             &rows.deadline,
             &status,
+            &rows.idem_key,
+            &rows.request_hash,
         ];
         conn.client.execute(&stmt, &params)?;
         let stmt = conn.statement(INSERT_ITEMS)?;
@@ -350,10 +353,6 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
         conn.client.execute(&stmt, &params)?;
         let stmt = conn.statement(INSERT_JOBS)?;
         conn.client.execute(&stmt, &[&JOB_CANCEL_UNPAID, &rows.job_id, &rows.order_id, &rows.deadline, &rows.created_at])?;
-    }
-    if !rows.key_user.is_empty() {
-        let stmt = conn.statement(INSERT_KEYS)?;
-        conn.client.execute(&stmt, &[&rows.key_user, &rows.key_key, &rows.key_hash, &rows.key_response, &rows.key_created_at])?;
     }
     if !rows.cart_user.is_empty() {
         let stmt = conn.statement(CLEAR_CARTS)?;

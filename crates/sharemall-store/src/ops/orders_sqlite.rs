@@ -12,7 +12,7 @@
 //!    statement text, and its cached plan, is the same for every run;
 //! 2. decides the commands in arrival order with [`super::order_batch::decide_all`], the code
 //!    PostgreSQL's order writer uses, so both backends decide exactly as
-//!    [`super::orders::place_order`] inside [`super::idempotency::run`] would;
+//!    [`super::orders::place_order`] would;
 //! 3. writes: one stock `UPDATE` per SKU for the run's total, and multi-row `INSERT`s for the
 //!    orders, their lines, their `cancel_unpaid_order` jobs and idempotency keys, in chunks of a
 //!    power of two rows (a handful of distinct statements, each prepared once, far below
@@ -30,8 +30,9 @@ use crate::ops::orders::{JOB_CANCEL_UNPAID, reserve_stock};
 use crate::params;
 use crate::sql::{Sql, Value};
 
-const RESOLVE: &str = "SELECT 'k', k.user_id, k.idem_key, k.request_hash, k.response \
-     FROM json_each($1) AS j CROSS JOIN idempotency_keys k ON k.user_id = j.value ->> 0 AND k.idem_key = j.value ->> 1 \
+const RESOLVE: &str = "SELECT 'k', k.customer_id, k.idem_key, k.request_hash, \
+     k.id || '|' || k.order_no || '|' || CAST(k.payable_fen AS TEXT) || '|' || CAST(k.pay_deadline_at AS TEXT) \
+     FROM json_each($1) AS j CROSS JOIN orders k ON k.customer_id = j.value ->> 0 AND k.idem_key = j.value ->> 1 \
      UNION ALL SELECT 'o', o.order_no, '', '', '' FROM json_each($2) AS j CROSS JOIN orders o ON o.order_no = j.value \
      UNION ALL SELECT 's', s.id, '', '', '' FROM json_each($3) AS j CROSS JOIN shops s ON s.id = j.value \
      UNION ALL SELECT 'u', u.id, '', '', '' FROM json_each($4) AS j CROSS JOIN users u ON u.id = j.value";
@@ -42,9 +43,10 @@ const LOAD_SKUS: &str = "SELECT s.id, s.product_id, p.supplier_id, p.title, s.at
      FROM json_each($1) AS j CROSS JOIN skus s ON s.id = j.value JOIN products p ON p.id = s.product_id JOIN suppliers sup ON sup.id = p.supplier_id";
 
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
-     member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at) VALUES ";
-const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const ORDER_WIDTH: usize = 17;
+     member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
+     idem_key, request_hash) VALUES ";
+const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ORDER_WIDTH: usize = 19;
 
 const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) VALUES ";
 const ITEM_TUPLE: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -54,15 +56,11 @@ const INSERT_JOBS: &str = "INSERT INTO jobs (id, kind, subject, run_at, attempts
 const JOB_TUPLE: &str = "(?, ?, ?, ?, 0, ?)";
 const JOB_WIDTH: usize = 5;
 
-const INSERT_KEYS: &str = "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, response, created_at) VALUES ";
-const KEY_TUPLE: &str = "(?, ?, ?, ?, ?)";
-const KEY_WIDTH: usize = 5;
-
-/// Most rows in one `INSERT`: 64 orders take 1088 parameters, far below SQLite's 32766.
+/// Most rows in one `INSERT`: 64 orders take 1216 parameters, far below SQLite's 32766.
 const MAX_CHUNK: usize = 64;
 
 /// Places a run of orders inside the caller's transaction (and savepoint), deciding each
-/// command as [`super::orders::place_order`] inside [`super::idempotency::run`] would in
+/// command as [`super::orders::place_order`] would in
 /// arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back to
 /// its savepoint (part of it may have been written) and placed another way.
 pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
@@ -141,6 +139,8 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
             text(&rows.note, i)?,
             int(&rows.created_at, i)?,
             int(&rows.deadline, i)?,
+            opt_text(&rows.idem_key, i)?,
+            opt_text(&rows.request_hash, i)?,
         ]);
     }
     insert(sql, INSERT_ORDERS, ORDER_TUPLE, ORDER_WIDTH, &values)?;
@@ -174,18 +174,6 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
     }
     insert(sql, INSERT_JOBS, JOB_TUPLE, JOB_WIDTH, &values)?;
 
-    values.clear();
-    for i in 0..rows.key_user.len() {
-        values.extend([
-            text(&rows.key_user, i)?,
-            text(&rows.key_key, i)?,
-            text(&rows.key_hash, i)?,
-            text(&rows.key_response, i)?,
-            int(&rows.key_created_at, i)?,
-        ]);
-    }
-    insert(sql, INSERT_KEYS, KEY_TUPLE, KEY_WIDTH, &values)?;
-
     for (user, shop) in rows.cart_user.iter().zip(&rows.cart_shop) {
         sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![user.as_str(), shop.as_str()])?;
     }
@@ -194,6 +182,10 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
 
 fn text(column: &[String], i: usize) -> Result<Value, Error> {
     column.get(i).map(|v| Value::Text(v.clone())).ok_or_else(|| Error::internal("order batch: a column is short"))
+}
+
+fn opt_text(column: &[Option<String>], i: usize) -> Result<Value, Error> {
+    column.get(i).map(|v| Value::from(v.clone())).ok_or_else(|| Error::internal("order batch: a column is short"))
 }
 
 fn int(column: &[i64], i: usize) -> Result<Value, Error> {

@@ -238,6 +238,34 @@ fn script(seed: u64, len: usize) -> Vec<Step> {
     steps
 }
 
+/// Runs the script through the generic path, one command at a time.
+async fn generic_outcomes(h: &Harness, world: &World, steps: &[Step]) -> Vec<Result<String, ErrorCode>> {
+    let mut outcomes = Vec::with_capacity(steps.len());
+    for step in steps {
+        let c = world.command(step);
+        let result = h.store.write(move |sql| orders::place_order(sql, c.now, &c.cmd, c.key.as_ref())).await;
+        outcomes.push(world.outcome(&result));
+    }
+    outcomes
+}
+
+/// Both paths gave every command the same answer and left the same rows.
+async fn assert_same(
+    h: &Harness,
+    seed: u64,
+    steps: &[Step],
+    (generic, expected): (&World, &[Result<String, ErrorCode>]),
+    (batched, actual): (&World, &[Result<String, ErrorCode>]),
+) {
+    let accepted = expected.iter().filter(|r| r.is_ok()).count();
+    assert!(accepted > 10 && accepted < steps.len() - 10, "seed {seed}: the script should mix successes and refusals ({accepted})");
+    for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
+        assert_eq!(e, a, "seed {seed} step {i}: {:?}", steps[i]);
+    }
+    assert_eq!(generic.snapshot(&h.store).await, batched.snapshot(&h.store).await, "seed {seed}");
+    h.assert_consistent(&format!("{:?} equivalence seed {seed}", h.kind)).await;
+}
+
 /// The same script, run once through the generic path command by command and once as a single
 /// set-based batch, leaves the same rows and gives every command the same answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -251,12 +279,7 @@ async fn batch_decides_and_writes_like_the_generic_path() {
         let batched = World::build(&h, "B-").await;
         let steps = script(seed, 160);
 
-        let mut expected = Vec::new();
-        for step in &steps {
-            let c = generic.command(step);
-            let result = h.store.write(move |sql| orders::place_order(sql, c.now, &c.cmd, c.key.as_ref())).await;
-            expected.push(generic.outcome(&result));
-        }
+        let expected = generic_outcomes(&h, &generic, &steps).await;
 
         let commands: Vec<OrderCommand> = steps.iter().map(|s| batched.command(s)).collect();
         let url = h.url.clone();
@@ -268,18 +291,12 @@ async fn batch_decides_and_writes_like_the_generic_path() {
         .expect("the batch commits");
         let actual: Vec<_> = results.iter().map(|r| batched.outcome(r)).collect();
 
-        let accepted = expected.iter().filter(|r| r.is_ok()).count();
         let mut codes: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
         for r in &expected {
             *codes.entry(r.as_ref().map_or_else(|c| c.as_str().to_string(), |_| "ok".to_string())).or_default() += 1;
         }
         eprintln!("seed {seed}: {codes:?}");
-        assert!(accepted > 10 && accepted < steps.len() - 10, "seed {seed}: the script should mix successes and refusals ({accepted})");
-        for (i, (e, a)) in expected.iter().zip(&actual).enumerate() {
-            assert_eq!(e, a, "seed {seed} step {i}: {:?}", steps[i]);
-        }
-        assert_eq!(generic.snapshot(&h.store).await, batched.snapshot(&h.store).await, "seed {seed}");
-        h.assert_consistent(&format!("equivalence seed {seed}")).await;
+        assert_same(&h, seed, &steps, (&generic, &expected), (&batched, &actual)).await;
     }
 }
 
@@ -294,24 +311,13 @@ async fn sqlite_run_decides_and_writes_like_the_generic_path() {
         let batched = World::build(&h, "B-").await;
         let steps = script(seed, 160);
 
-        let mut expected = Vec::new();
-        for step in &steps {
-            let c = generic.command(step);
-            let result = h.store.write(move |sql| orders::place_order(sql, c.now, &c.cmd, c.key.as_ref())).await;
-            expected.push(generic.outcome(&result));
-        }
+        let expected = generic_outcomes(&h, &generic, &steps).await;
 
         let commands: Vec<OrderCommand> = steps.iter().map(|s| batched.command(s)).collect();
         let results = h.store.write(move |sql| orders_sqlite::place_run(sql, &commands)).await.expect("the run is placed set-based");
         let actual: Vec<_> = results.iter().map(|r| batched.outcome(r)).collect();
 
-        let accepted = expected.iter().filter(|r| r.is_ok()).count();
-        assert!(accepted > 10 && accepted < steps.len() - 10, "seed {seed}: the script should mix successes and refusals ({accepted})");
-        for (i, (e, a)) in expected.iter().zip(&actual).enumerate() {
-            assert_eq!(e, a, "seed {seed} step {i}: {:?}", steps[i]);
-        }
-        assert_eq!(generic.snapshot(&h.store).await, batched.snapshot(&h.store).await, "seed {seed}");
-        h.assert_consistent(&format!("sqlite equivalence seed {seed}")).await;
+        assert_same(&h, seed, &steps, (&generic, &expected), (&batched, &actual)).await;
     }
 }
 

@@ -12,6 +12,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod pricing;
+pub mod share;
 pub mod shop;
 pub mod time;
 

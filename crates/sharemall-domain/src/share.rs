@@ -87,6 +87,77 @@ pub fn extract_codes(text: &str) -> Vec<ShareCode> {
     found
 }
 
+/// Where a share was sent. Recorded for the sharer's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Link,
+    Kouling,
+    Qr,
+    Poster,
+    ParcelCard,
+    Chat,
+    Moments,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] =
+        [Channel::Link, Channel::Kouling, Channel::Qr, Channel::Poster, Channel::ParcelCard, Channel::Chat, Channel::Moments];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Link => "link",
+            Channel::Kouling => "kouling",
+            Channel::Qr => "qr",
+            Channel::Poster => "poster",
+            Channel::ParcelCard => "parcel_card",
+            Channel::Chat => "chat",
+            Channel::Moments => "moments",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Channel, Error> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == text).ok_or_else(|| Error::invalid(format!("unknown share channel '{text}'")))
+    }
+}
+
+/// How long a share visit binds a customer to a shop (客户关系绑定).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingPolicy {
+    /// The first binding wins until it has lasted this long; then the next share visit rebinds.
+    Protected { protection_ms: i64 },
+    /// The first binding is kept for good.
+    Permanent,
+}
+
+impl BindingPolicy {
+    /// The platform default: 15 days of protection.
+    pub const DEFAULT: BindingPolicy = BindingPolicy::Protected { protection_ms: 15 * crate::time::DAY_MS };
+
+    /// Until when a binding made at `now` is protected; `None` for permanent.
+    pub fn protected_until(self, now: crate::Timestamp) -> Option<crate::Timestamp> {
+        match self {
+            BindingPolicy::Protected { protection_ms } => Some(now.plus_ms(protection_ms)),
+            BindingPolicy::Permanent => None,
+        }
+    }
+}
+
+/// A coarse device class from a User-Agent, all that share statistics keep of it.
+pub fn device_class(user_agent: &str) -> &'static str {
+    let ua = user_agent.to_ascii_lowercase();
+    if ["bot", "spider", "crawler", "curl", "wget", "python-requests"].iter().any(|b| ua.contains(b)) {
+        "bot"
+    } else if ua.contains("ipad") || ua.contains("tablet") {
+        "tablet"
+    } else if ua.contains("mobile") || ua.contains("iphone") || ua.contains("android") || ua.contains("micromessenger") {
+        "phone"
+    } else if ua.contains("windows") || ua.contains("macintosh") || ua.contains("x11") {
+        "desktop"
+    } else {
+        "other"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +191,23 @@ mod tests {
         assert_eq!(extract_codes(&mixed), vec![c.clone()]);
         let link = format!("点开 https://shop.example.com/s/{}?from=wx 就行", c.as_str());
         assert_eq!(extract_codes(&link), vec![c]);
+    }
+
+    #[test]
+    fn device_classes() {
+        assert_eq!(device_class("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) MicroMessenger/8.0"), "phone");
+        assert_eq!(device_class("Mozilla/5.0 (iPad; CPU OS 17_0)"), "tablet");
+        assert_eq!(device_class("Mozilla/5.0 (Windows NT 10.0; Win64; x64)"), "desktop");
+        assert_eq!(device_class("Googlebot/2.1"), "bot");
+        assert_eq!(device_class(""), "other");
+    }
+
+    #[test]
+    fn channels_round_trip() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()).ok(), Some(c));
+        }
+        assert!(Channel::parse("fax").is_err());
     }
 
     #[test]

@@ -13,12 +13,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "shares",
+        sqlite: include_str!("../migrations/sqlite/0002_shares.sql"),
+        postgres: include_str!("../migrations/postgres/0002_shares.sql"),
+    },
+];
 
 /// Applies every migration not yet applied; returns how many ran.
 pub fn migrate(sql: &mut dyn Sql, now_ms: i64) -> Result<usize, Error> {

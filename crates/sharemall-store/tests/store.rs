@@ -20,3 +20,5 @@ mod orders_pg;
 mod queries;
 #[path = "store/races.rs"]
 mod races;
+#[path = "store/shares.rs"]
+mod shares;

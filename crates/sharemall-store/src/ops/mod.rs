@@ -14,4 +14,5 @@ pub mod orders_pg;
 pub mod orders_sqlite;
 pub mod payments;
 pub mod sandbox;
+pub mod shares;
 pub mod shops;

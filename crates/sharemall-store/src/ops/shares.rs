@@ -1,0 +1,151 @@
+//! Shares, visits through them, and the customer binding (客户关系绑定) a first visit creates.
+//!
+//! A visitor is `u:<user id>` when signed in and `a:<cookie id>` otherwise. One binding row per
+//! visitor, keyed by the visitor, so two shares visited at the same instant bind exactly once:
+//! the second insert finds the row taken. A binding past its protection may be taken over by
+//! the next share visit; a permanent one never.
+
+use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
+use sharemall_domain::{Error, ProductId, ShopId, Timestamp, UserId};
+
+use crate::params;
+use crate::sql::Sql;
+
+/// What is being shared. Kinds beyond these arrive with their capabilities (group, bargain,
+/// coupon, membership); the column is open text for that reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareTarget {
+    Product(ProductId),
+    Shop,
+}
+
+impl ShareTarget {
+    fn kind(self) -> &'static str {
+        match self {
+            ShareTarget::Product(_) => "product",
+            ShareTarget::Shop => "shop",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    pub code: ShareCode,
+    pub target: ShareTarget,
+    pub shop: ShopId,
+    pub sharer: UserId,
+    /// The share through which the sharer arrived, if any.
+    pub parent: Option<ShareCode>,
+    pub channel: Channel,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Records a share. The target must be sellable through the shop (a product the shop carries,
+/// or the shop itself); the parent, if given, must exist.
+pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result<(), Error> {
+    let target_id = match new.target {
+        ShareTarget::Product(product) => {
+            let carried =
+                sql.query_opt("SELECT 1 FROM shop_products WHERE shop_id = $1 AND product_id = $2", params![new.shop, product])?;
+            carried.ok_or_else(|| Error::not_found("product in this shop"))?;
+            product.to_string()
+        }
+        ShareTarget::Shop => {
+            sql.query_opt("SELECT 1 FROM shops WHERE id = $1", params![new.shop])?.ok_or_else(|| Error::not_found("shop"))?;
+            new.shop.to_string()
+        }
+    };
+    let parent = new.parent.as_ref().map(|p| p.as_str().to_string());
+    if let Some(parent) = &parent {
+        sql.query_opt("SELECT 1 FROM shares WHERE code = $1", params![parent.as_str()])?.ok_or_else(|| Error::not_found("parent share"))?;
+    }
+    sql.execute(
+        "INSERT INTO shares (code, target_kind, target_id, shop_id, sharer_id, parent_code, channel, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params![new.code.as_str(), new.target.kind(), target_id, new.shop, new.sharer, parent, new.channel.as_str(), now, new.expires_at],
+    )?;
+    Ok(())
+}
+
+/// A share as a visit resolves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedShare {
+    pub code: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub shop_id: ShopId,
+    pub sharer_id: UserId,
+}
+
+/// Finds a live share; an unknown or expired code is simply "not found".
+pub fn resolve(sql: &mut dyn Sql, now: Timestamp, code: &ShareCode) -> Result<ResolvedShare, Error> {
+    let row = sql
+        .query_opt(
+            "SELECT code, target_kind, target_id, shop_id, sharer_id, expires_at FROM shares WHERE code = $1",
+            params![code.as_str()],
+        )?
+        .filter(|r| r.opt_time(5).ok().flatten().is_none_or(|expires| expires > now))
+        .ok_or_else(|| Error::not_found("share"))?;
+    Ok(ResolvedShare { code: row.text(0)?, target_kind: row.text(1)?, target_id: row.text(2)?, shop_id: row.id(3)?, sharer_id: row.id(4)? })
+}
+
+/// What a visit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub share: ResolvedShare,
+    /// The shop the visitor is bound to after this visit.
+    pub bound_shop: ShopId,
+    /// Whether this visit made (or took over) the binding.
+    pub bound_now: bool,
+}
+
+/// Records a visit through a share and binds the visitor to the share's shop when they are not
+/// bound, or their binding's protection has run out.
+pub fn record_visit(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    code: &ShareCode,
+    visitor: &str,
+    device: &str,
+    policy: BindingPolicy,
+) -> Result<Visit, Error> {
+    let share = resolve(sql, now, code)?;
+    sql.execute(
+        "INSERT INTO share_visits (id, code, visitor, device, visited_at) VALUES ($1, $2, $3, $4, $5)",
+        params![uuid::Uuid::now_v7(), code.as_str(), visitor, device, now],
+    )?;
+    let until = policy.protected_until(now);
+    let inserted = sql.execute(
+        "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (visitor) DO NOTHING",
+        params![visitor, share.shop_id, code.as_str(), now, until],
+    )?;
+    let mut bound_now = inserted == 1;
+    if !bound_now {
+        // Taken over only once the old binding's protection has lapsed (never when permanent).
+        let taken = sql.execute(
+            "UPDATE customer_bindings SET shop_id = $2, share_code = $3, bound_at = $4, protected_until = $5 \
+             WHERE visitor = $1 AND protected_until IS NOT NULL AND protected_until <= $4 AND shop_id <> $2",
+            params![visitor, share.shop_id, code.as_str(), now, until],
+        )?;
+        bound_now = taken == 1;
+    }
+    let bound_shop = sql.query_one("SELECT shop_id FROM customer_bindings WHERE visitor = $1", params![visitor])?.id(0)?;
+    Ok(Visit { share, bound_shop, bound_now })
+}
+
+/// The shop a visitor is bound to, if any.
+pub fn binding_of(sql: &mut dyn Sql, visitor: &str) -> Result<Option<ShopId>, Error> {
+    sql.query_opt("SELECT shop_id FROM customer_bindings WHERE visitor = $1", params![visitor])?.map(|r| r.id(0)).transpose()
+}
+
+/// When an anonymous visitor signs up or in, their binding carries over to the account, unless
+/// the account is already bound. Returns the account's binding afterwards.
+pub fn carry_over(sql: &mut dyn Sql, anonymous: &str, user: &str) -> Result<Option<ShopId>, Error> {
+    sql.execute(
+        "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) \
+         SELECT CAST($2 AS TEXT), shop_id, share_code, bound_at, protected_until FROM customer_bindings WHERE visitor = $1 \
+         ON CONFLICT (visitor) DO NOTHING",
+        params![anonymous, user],
+    )?;
+    binding_of(sql, user)
+}

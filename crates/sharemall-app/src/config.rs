@@ -3,6 +3,7 @@
 use sharemall_domain::Money;
 use sharemall_domain::order::{DEFAULT_AUTO_RECEIVE_MS, DEFAULT_PAY_WINDOW_MS};
 use sharemall_domain::pricing::ShippingRule;
+use sharemall_domain::share::BindingPolicy;
 use sharemall_domain::time::{DAY_MS, HOUR_MS};
 
 #[derive(Debug, Clone)]
@@ -25,6 +26,11 @@ pub struct AppConfig {
     pub sandbox_key: String,
     /// Where the platform is reachable, for provider callbacks and links: `http://127.0.0.1:8080`.
     pub public_url: String,
+    /// How long a share visit binds a customer to a shop (SPEC 3.3: 15 days, or permanent).
+    pub binding: BindingPolicy,
+    /// Unknown share codes an address may try within `share_miss_window_ms` (anti-enumeration).
+    pub share_misses_max: u32,
+    pub share_miss_window_ms: i64,
 }
 
 impl Default for AppConfig {
@@ -41,6 +47,9 @@ impl Default for AppConfig {
             sign_in_window_ms: HOUR_MS / 4,
             sandbox_key: "sandbox-merchant-key-change-me".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            binding: BindingPolicy::DEFAULT,
+            share_misses_max: 30,
+            share_miss_window_ms: 10 * 60 * 1_000,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod payments;
 pub mod sandbox;
 pub mod session_cache;
+pub mod shares;
 pub mod shops;
 pub mod throttle;
 pub mod tokens;
@@ -38,6 +39,7 @@ pub struct App {
     hashing: Semaphore,
     throttle: Throttle,
     sessions: session_cache::SessionCache,
+    share_misses: Throttle,
     order_numbers: OrderNumbers,
     http: reqwest::Client,
     dummy_hash: String,
@@ -53,6 +55,7 @@ impl App {
             hashing: Semaphore::new(config.hash_concurrency.max(1)),
             throttle: Throttle::new(config.sign_in_failures_max, config.sign_in_window_ms),
             sessions: session_cache::SessionCache::default(),
+            share_misses: Throttle::new(config.share_misses_max, config.share_miss_window_ms),
             order_numbers: OrderNumbers::new(),
             store,
             clock,

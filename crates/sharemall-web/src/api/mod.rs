@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod orders;
+pub mod shares;
 pub mod shops;
 
 use utoipa::OpenApi;
@@ -39,4 +40,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalog::routes())
         .merge(shops::routes())
         .merge(orders::routes())
+        .merge(shares::routes())
 }

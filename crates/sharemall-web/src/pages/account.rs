@@ -12,7 +12,7 @@ use sharemall_app::accounts::{self, SignedIn};
 use sharemall_domain::account::Role;
 use sharemall_store::model::SessionKind;
 
-use super::{Ctx, LANG_COOKIE, Nav, PageResult, render, safe_next, see_other, set_cookie, url_encode};
+use super::{Ctx, LANG_COOKIE, Nav, PageError, PageResult, cookie, render, safe_next, see_other, set_cookie, url_encode};
 use crate::AppState;
 use crate::extract::{ClientAddr, session_cookie_name, session_token};
 use crate::i18n::{Lang, Strings};
@@ -74,9 +74,23 @@ struct SignInForm {
     next: Option<String>,
 }
 
-async fn signin(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Form(form): Form<SignInForm>) -> PageResult {
+async fn signin(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> PageResult {
     let signed = accounts::sign_in(&state.app, &form.login, &form.password, &addr, SessionKind::Cookie).await?;
+    carry_over_binding(&state, &headers, &signed).await?;
     Ok(signed_in(&state, signed, form.next.as_deref()))
+}
+
+/// A visitor who arrived through a share before having an account keeps their shop binding.
+async fn carry_over_binding(state: &AppState, headers: &HeaderMap, signed: &SignedIn) -> Result<(), PageError> {
+    if let Some(anonymous) = cookie(headers, super::share_links::VISITOR_COOKIE) {
+        sharemall_app::shares::carry_over_binding(&state.app, &anonymous, &signed.user).await?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -90,9 +104,10 @@ struct RegisterForm {
     next: Option<String>,
 }
 
-async fn register(State(state): State<AppState>, Form(form): Form<RegisterForm>) -> PageResult {
+async fn register(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<RegisterForm>) -> PageResult {
     let name = if form.display_name.trim().is_empty() { form.login.trim().to_string() } else { form.display_name.clone() };
     let signed = accounts::register(&state.app, &form.login, &form.password, &name, SessionKind::Cookie).await?;
+    carry_over_binding(&state, &headers, &signed).await?;
     Ok(signed_in(&state, signed, form.next.as_deref()))
 }
 

@@ -10,6 +10,7 @@ mod account;
 mod checkout;
 mod console;
 mod orders;
+mod share_links;
 mod store;
 
 use askama::Template;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(store::routes())
         .merge(checkout::routes())
+        .merge(share_links::routes())
         .merge(account::routes())
         .merge(orders::routes())
         .merge(console::routes())

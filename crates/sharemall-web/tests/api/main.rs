@@ -10,3 +10,4 @@ mod helpers;
 mod orders;
 mod payments;
 mod scoping;
+mod shares;

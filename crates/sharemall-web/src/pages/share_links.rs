@@ -1,0 +1,46 @@
+//! `/s/{code}`: the short link every share form leads to. Records the visit, binds the visitor,
+//! and sends them on to the product or shop. Anonymous visitors get a long-lived visitor cookie
+//! so their binding can follow them into an account.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::routing::get;
+use sharemall_app::shares;
+
+use super::{Ctx, PageResult, cookie, see_other, set_cookie};
+use crate::AppState;
+use crate::extract::ClientAddr;
+
+/// The anonymous visitor cookie.
+pub const VISITOR_COOKIE: &str = "sm_visitor";
+const VISITOR_MAX_AGE_SECS: i64 = 400 * 24 * 3600;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/s/{code}", get(follow))
+}
+
+async fn follow(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> PageResult {
+    let anonymous = cookie(&headers, VISITOR_COOKIE).filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let (visitor, new_cookie) = match (&ctx.user, &anonymous) {
+        (Some(user), _) => (format!("u:{}", user.user_id), None),
+        (None, Some(id)) => (format!("a:{id}"), None),
+        (None, None) => {
+            let id = sharemall_app::tokens::new_token();
+            (format!("a:{id}"), Some(id))
+        }
+    };
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let (landing, _) = shares::follow(&state.app, &code, &visitor, user_agent, &addr).await?;
+    let mut response = see_other(&landing.path);
+    if let Some(value) = new_cookie.and_then(|id| set_cookie(VISITOR_COOKIE, &id, Some(VISITOR_MAX_AGE_SECS), true, state.secure_cookies)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}

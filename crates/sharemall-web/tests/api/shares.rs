@@ -1,0 +1,109 @@
+//! Shares over HTTP: a share comes back as a link and a 口令; the link records the visit, binds
+//! the visitor and redirects; pasted chat text finds the share; unknown codes are "not found" and
+//! an address that keeps guessing is throttled; an anonymous binding follows the visitor into a
+//! new account.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_link_kouling_visit_and_binding() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+
+    // Arrange: the shop owner shares the product into a chat.
+    let share = app
+        .post(
+            "/shares",
+            Some(&f.shop.actor.token),
+            &json!({"shop_id": f.shop.shop_id, "product_id": f.product.product_id, "channel": "chat"}),
+        )
+        .await;
+    let share = share.ok().clone();
+    let code = share["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 12);
+    assert!(share["url"].as_str().unwrap().ends_with(&format!("/s/{code}")));
+    let kouling = share["kouling"].as_str().unwrap();
+    assert!(kouling.starts_with(&format!("￥{code}￥ ")), "{kouling}");
+
+    // Act: a friend opens the link without an account.
+    let visit = app
+        .client
+        .get(app.url(&format!("/s/{code}")))
+        .header("user-agent", "Mozilla/5.0 (iPhone) MicroMessenger/8.0")
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: redirected to the product in the shop, with a visitor cookie, visit and binding stored.
+    assert_eq!(visit.status().as_u16(), 303);
+    let location = visit.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, format!("/shops/{}/products/{}", f.shop.shop_id, f.product.product_id));
+    let set_cookie = visit.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    let visitor_cookie = set_cookie.iter().find(|c| c.starts_with("sm_visitor=")).expect("visitor cookie").clone();
+    let visitor_id = visitor_cookie.trim_start_matches("sm_visitor=").split(';').next().unwrap().to_string();
+    assert_eq!(app.count("SELECT COUNT(*) FROM share_visits").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM customer_bindings").await, 1);
+
+    // The 口令 pasted with chat noise around it finds the same landing.
+    let pasted = format!("【分享购】快来看看 {kouling} 复制打开");
+    let landing = app.post("/shares/resolve", None, &json!({"text": pasted})).await;
+    assert_eq!(landing.ok()["path"].as_str().unwrap(), location);
+
+    // The anonymous visitor registers: the binding becomes the account's.
+    let register = app
+        .client
+        .post(app.url("/register"))
+        .header("cookie", format!("sm_visitor={visitor_id}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("login=13911112222&password=friend-password&display_name=friend")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(register.status().as_u16(), 303);
+    let bound = app.count("SELECT COUNT(*) FROM customer_bindings WHERE visitor LIKE 'u:%'").await;
+    assert_eq!(bound, 1, "the binding followed the visitor into the account");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_codes_are_not_found_and_guessing_is_throttled() {
+    let app = spawn_app().await;
+    app.post("/shares/resolve", None, &json!({"text": "just chatting, no code here"})).await.assert_error(404, "not_found");
+    app.post("/shares/resolve", None, &json!({"text": "￥AAAAAAAAAAAA￥"})).await.assert_error(404, "not_found");
+    let page = app.client.get(app.url("/s/not-a-code")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 404, "a bad link is a friendly 404 page, never a 5xx");
+
+    // A scraper walking the code space: after the allowed misses every lookup is refused.
+    let mut refused = 0;
+    for i in 0..40 {
+        let guess = format!("￥{:0>12}￥", i);
+        let resp = app.post("/shares/resolve", None, &json!({"text": guess})).await;
+        if resp.status == 429 {
+            assert_eq!(resp.code(), "rate_limited");
+            refused += 1;
+        } else {
+            assert_eq!(resp.code(), "not_found");
+        }
+    }
+    assert!(refused >= 8, "guessing was throttled ({refused} refused)");
+    assert_eq!(app.count("SELECT COUNT(*) FROM share_visits").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shares_need_a_real_target() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+    let other = app.fixture(990, 5).await;
+    // A product the shop does not carry.
+    let body = json!({"shop_id": f.shop.shop_id, "product_id": other.product.product_id, "channel": "link"});
+    app.post("/shares", Some(&f.customer.token), &body).await.assert_error(404, "not_found");
+    app.post("/shares", Some(&f.customer.token), &json!({"shop_id": f.shop.shop_id, "channel": "fax"}))
+        .await
+        .assert_error(422, "invalid_input");
+    app.post("/shares", None, &json!({"shop_id": f.shop.shop_id, "channel": "link"})).await.assert_error(401, "unauthenticated");
+    // Anyone signed in may share a shop.
+    let ok = app.post("/shares", Some(&f.customer.token), &json!({"shop_id": f.shop.shop_id, "channel": "qr"})).await;
+    assert!(ok.ok()["kouling"].as_str().unwrap().contains("￥"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM shares").await, 1);
+}

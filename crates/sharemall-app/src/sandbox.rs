@@ -97,16 +97,18 @@ pub async fn transaction(app: &App, id: &str) -> Result<SandboxTransaction, Erro
 pub async fn confirm(app: &App, id: &str) -> Result<SandboxTransaction, Error> {
     let now = app.now();
     let txn_id = id.to_string();
-    let txn = app
+    let (txn, retry_job) = app
         .store
         .write(move |sql| {
             let txn = sandbox::mark_paid(sql, now, &txn_id)?;
-            jobs::enqueue(sql, now, JOB_NOTIFY, &txn.id, now.plus_ms(30_000))?;
-            Ok(txn)
+            let job = jobs::enqueue(sql, now, JOB_NOTIFY, &txn.id, now.plus_ms(30_000))?;
+            Ok((txn, job))
         })
         .await?;
-    if let Err(e) = notify(app, &txn).await {
-        tracing::warn!(error = %e, transaction = %txn.id, "sandbox notification failed; the retry job will re-deliver");
+    match notify(app, &txn).await {
+        // Acknowledged: the safety-net re-delivery is not needed.
+        Ok(()) => app.store.write(move |sql| jobs::finish(sql, retry_job)).await?,
+        Err(e) => tracing::warn!(error = %e, transaction = %txn.id, "sandbox notification failed; the retry job will re-deliver"),
     }
     Ok(txn)
 }

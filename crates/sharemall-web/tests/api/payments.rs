@@ -183,3 +183,16 @@ async fn money_arriving_after_the_order_closed_is_refunded() {
     assert_eq!(app.stock(&f.product.sku_id).await, (10, 0, 0));
     app.assert_consistent().await;
 }
+
+/// Paying through the sandbox page delivers the callback at once; the safety-net re-delivery
+/// job is dropped when that first delivery is acknowledged, so nothing is sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_payment_leaves_no_redelivery() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 10).await;
+    let order_id = app.placed_order(&f.customer.token, &f.shop.shop_id, &f.product.sku_id, 1).await;
+    app.pay(&f.customer.token, &order_id).await;
+    assert_eq!(app.order_status(&f.customer.token, &order_id).await, "to_ship");
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'sandbox_notify'").await, 0);
+    app.assert_consistent().await;
+}

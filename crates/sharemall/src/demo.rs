@@ -9,7 +9,7 @@ use sharemall_app::catalog::{add_products, apply_as_supplier, set_product_approv
 use sharemall_app::demo::catalog::{SUPPLIERS, to_new_product};
 use sharemall_app::orders::{Checkout, confirm_receipt, place_order, ship};
 use sharemall_app::payments::{PROVIDER_SANDBOX, start_payment};
-use sharemall_app::{App, sandbox, shops};
+use sharemall_app::{App, sandbox, shares, shops};
 use sharemall_domain::account::Role;
 use sharemall_domain::catalog::Approval;
 use sharemall_domain::{Error, ErrorCode, ProductId};
@@ -75,7 +75,26 @@ async fn seed_platform(app: &Arc<App>, operator: &SessionUser) -> Result<(), Err
     for (login, name) in CUSTOMERS {
         customers.push(create_user(app, login, PASSWORD, name, vec![Role::Customer]).await?);
     }
+    seed_shares(app, &customers, &shop_owners).await?;
     seed_orders(app, &mut rng, &customers, &shop_owners, &suppliers).await
+}
+
+/// Each shop owner shares their shop into a chat; customers follow the links (binding to that
+/// shop), and one of them re-shares it, so the fission tree has a second level.
+async fn seed_shares(app: &Arc<App>, customers: &[SessionUser], owners: &[SessionUser]) -> Result<(), Error> {
+    use sharemall_domain::share::{Channel, ShareCode};
+    for (i, owner) in owners.iter().enumerate() {
+        let Some(shop) = owner.shop_id else { continue };
+        let root = shares::create(app, owner, shop, None, Channel::Chat, None).await?;
+        let Some(first) = customers.get(i) else { continue };
+        shares::follow(app, &root.code, &format!("u:{}", first.user_id), "Mozilla/5.0 (iPhone) MicroMessenger/8.0", "demo").await?;
+        let parent = ShareCode::parse(&root.code)?;
+        let reshare = shares::create(app, first, shop, None, Channel::Moments, Some(parent)).await?;
+        if let Some(friend) = customers.get(i + owners.len()) {
+            shares::follow(app, &reshare.code, &format!("u:{}", friend.user_id), "Mozilla/5.0 (Android 14; Mobile)", "demo").await?;
+        }
+    }
+    Ok(())
 }
 
 /// Orders in every state: unpaid, paid, shipped, received.

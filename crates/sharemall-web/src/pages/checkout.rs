@@ -142,6 +142,19 @@ pub struct CheckoutLine {
     pub subtotal: String,
 }
 
+impl CheckoutLine {
+    fn new(product_id: ProductId, title: String, attributes: String, unit_fen: i64, quantity: i64) -> CheckoutLine {
+        CheckoutLine {
+            product_id: product_id.to_string(),
+            title,
+            attributes,
+            unit: yuan(unit_fen),
+            quantity,
+            subtotal: yuan(unit_fen.saturating_mul(quantity)),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "checkout.html")]
 struct CheckoutPage {
@@ -191,14 +204,7 @@ async fn checkout_lines(
         return Ok(lines
             .into_iter()
             .map(|l| {
-                let line = CheckoutLine {
-                    product_id: l.product_id.to_string(),
-                    title: l.title,
-                    attributes: l.attributes,
-                    unit: yuan(l.unit_fen),
-                    quantity: l.quantity,
-                    subtotal: yuan(l.unit_fen.saturating_mul(l.quantity)),
-                };
+                let line = CheckoutLine::new(l.product_id, l.title, l.attributes, l.unit_fen, l.quantity);
                 (l.sku_id, line, LineInput { sku_id: l.sku_id, quantity: l.quantity, unit_price: Money::from_fen(l.unit_fen) })
             })
             .collect());
@@ -208,14 +214,7 @@ async fn checkout_lines(
     let product_id: ProductId = q.product.parse().map_err(|_| Error::not_found("product"))?;
     let (_, product) = shops::shop_product(&state.app, shop, product_id).await?;
     let sku = product.skus.iter().find(|s| s.id == sku_id).ok_or_else(|| Error::new(ErrorCode::SkuNotFound, "no such SKU"))?;
-    let line = CheckoutLine {
-        product_id: product.id.to_string(),
-        title: product.title.clone(),
-        attributes: sku.attributes.clone(),
-        unit: yuan(sku.retail_fen),
-        quantity,
-        subtotal: yuan(sku.retail_fen.saturating_mul(quantity)),
-    };
+    let line = CheckoutLine::new(product.id, product.title.clone(), sku.attributes.clone(), sku.retail_fen, quantity);
     Ok(vec![(sku_id, line, LineInput { sku_id, quantity, unit_price: Money::from_fen(sku.retail_fen) })])
 }
 

@@ -137,4 +137,9 @@ impl Store {
     pub fn writer_stats(&self) -> (u64, u64) {
         self.stats.snapshot()
     }
+
+    /// Batches refused whole because their transaction could not commit.
+    pub fn failed_commits(&self) -> u64 {
+        self.stats.failed_commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

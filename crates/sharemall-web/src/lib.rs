@@ -84,9 +84,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn render_metrics(State(state): State<AppState>) -> Response {
     let (commits, commands) = state.app.store.writer_stats();
-    let text = state
-        .metrics
-        .render(&[("sharemall_store_commits_total", "counter", commits), ("sharemall_store_commands_total", "counter", commands)]);
+    let text = state.metrics.render(&[
+        ("sharemall_store_commits_total", "counter", commits),
+        ("sharemall_store_commands_total", "counter", commands),
+        ("sharemall_store_failed_commits_total", "counter", state.app.store.failed_commits()),
+    ]);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], text).into_response()
 }
 

@@ -137,3 +137,25 @@ pub async fn carry_over_binding(app: &App, anonymous_id: &str, user: &SessionUse
     let (anonymous, account) = (format!("a:{anonymous_id}"), format!("u:{}", user.user_id));
     app.store.write(move |sql| shares::carry_over(sql, &anonymous, &account)).await
 }
+
+/// The shop a signed-in customer is bound to, if any: where their orders through the platform
+/// (not through a particular shop) go.
+pub async fn bound_shop(app: &App, user: &SessionUser) -> Result<Option<ShopId>, Error> {
+    let visitor = format!("u:{}", user.user_id);
+    app.store.read(move |sql| shares::binding_of(sql, &visitor)).await
+}
+
+/// Where a product bought through the platform is sold: the visitor's bound shop when it
+/// carries the product (SPEC 3.3: the order goes to the bound shop), else the longest-standing
+/// seller. `visitor` is `u:<user id>` or `a:<cookie id>`, or `None` for a first visit.
+pub async fn seller_for(app: &App, product: ProductId, visitor: Option<String>) -> Result<ShopId, Error> {
+    app.store
+        .read(move |sql| {
+            let bound = match &visitor {
+                Some(visitor) => shares::binding_of(sql, visitor)?,
+                None => None,
+            };
+            shops::seller_for(sql, product, bound)?.ok_or_else(|| Error::not_found("shop selling this product"))
+        })
+        .await
+}

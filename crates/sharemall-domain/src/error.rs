@@ -72,6 +72,7 @@ error_codes! {
     OutOfStock => ("out_of_stock", Conflict),
     InvalidOrderState => ("invalid_order_state", Conflict),
     OrderExpired => ("order_expired", Conflict),
+    ShopRequired => ("shop_required", Invalid),
     // Payments
     PaymentAmountMismatch => ("payment_amount_mismatch", Invalid),
     BadSignature => ("bad_signature", Unauthenticated),
@@ -81,6 +82,8 @@ error_codes! {
     // Idempotency
     IdempotencyKeyRequired => ("idempotency_key_required", Invalid),
     IdempotencyKeyReused => ("idempotency_key_reused", Conflict),
+    // Shares
+    MediaUnavailable => ("media_unavailable", Unavailable),
     // Transport and infrastructure
     BodyTooLarge => ("body_too_large", TooLarge),
     Timeout => ("timeout", Unavailable),

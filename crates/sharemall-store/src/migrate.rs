@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_shares.sql"),
         postgres: include_str!("../migrations/postgres/0002_shares.sql"),
     },
+    Migration {
+        version: 3,
+        name: "attribution",
+        sqlite: include_str!("../migrations/sqlite/0003_attribution.sql"),
+        postgres: include_str!("../migrations/postgres/0003_attribution.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

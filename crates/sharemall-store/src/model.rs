@@ -152,6 +152,13 @@ pub struct Order {
     pub shipped_at: Option<i64>,
     pub received_at: Option<i64>,
     pub completes_at: Option<i64>,
+    /// The shop the customer was bound to when ordering; commission follows it.
+    #[schema(value_type = Option<String>)]
+    pub bound_shop_id: Option<ShopId>,
+    /// The share that last led the customer to this shop (last touch).
+    pub share_code: Option<String>,
+    /// The buyer is that share's sharer or the earning shop's owner: no commission.
+    pub self_referral: bool,
     pub items: Vec<OrderItem>,
     pub shipments: Vec<Shipment>,
 }

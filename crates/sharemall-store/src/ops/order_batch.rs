@@ -165,6 +165,9 @@ pub(crate) struct Rows {
     pub(crate) deadline: Vec<i64>,
     pub(crate) idem_key: Vec<Option<String>>,
     pub(crate) request_hash: Vec<Option<String>>,
+    pub(crate) bound_shop: Vec<Option<String>>,
+    pub(crate) share_code: Vec<Option<String>>,
+    pub(crate) self_referral: Vec<bool>,
 
     pub(crate) item_order: Vec<String>,
     pub(crate) item_line: Vec<i64>,
@@ -296,6 +299,9 @@ fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<
     rows.deadline.push(deadline.millis());
     rows.idem_key.push(request.key.as_ref().map(|k| k.key.clone()));
     rows.request_hash.push(request.key.as_ref().map(|k| k.request_hash.clone()));
+    rows.bound_shop.push(cmd.attribution.bound_shop.map(|s| s.to_string()));
+    rows.share_code.push(cmd.attribution.share_code.clone());
+    rows.self_referral.push(cmd.attribution.self_referral);
     rows.job_id.push(JobId::new().to_string());
     if cmd.from_cart {
         rows.cart_user.push(cmd.customer.to_string());

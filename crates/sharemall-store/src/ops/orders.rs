@@ -7,6 +7,7 @@ use sharemall_domain::{Error, ErrorCode, Money, OrderId, ProductId, ShopId, SkuI
 use crate::model::{Order, OrderItem, OrderPlaced, Shipment};
 use crate::ops::idempotency::IdempotencyKey;
 use crate::ops::jobs;
+use crate::ops::shares::Attribution;
 use crate::params;
 use crate::sql::{Row, Sql};
 
@@ -28,6 +29,8 @@ pub struct PlaceOrder {
     pub shipping: ShippingRule,
     /// Empty the customer's cart for this shop once the order is placed.
     pub from_cart: bool,
+    /// Decided before the order reaches the writer (see [`crate::ops::shares::attribution_for`]).
+    pub attribution: Attribution,
 }
 
 /// One SKU as the order sees it at placing time.
@@ -136,8 +139,9 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
     let deadline = now.plus_ms(cmd.pay_window_ms);
     sql.execute(
         "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, member_discount_fen, coupon_discount_fen, \
-         goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, idem_key, request_hash) \
-         VALUES ($1, $2, $3, $4, 'created', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, idem_key, request_hash, \
+         bound_shop_id, share_code, self_referral) \
+         VALUES ($1, $2, $3, $4, 'created', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         params![
             id,
             cmd.order_no.as_str(),
@@ -157,7 +161,10 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
             now,
             deadline,
             key.map(|k| k.key.as_str()),
-            key.map(|k| k.request_hash.as_str())
+            key.map(|k| k.request_hash.as_str()),
+            cmd.attribution.bound_shop,
+            cmd.attribution.share_code.as_deref(),
+            cmd.attribution.self_referral
         ],
     )?;
     for (line_no, (item, input)) in for_sale.iter().zip(&inputs).enumerate() {
@@ -241,7 +248,7 @@ pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy
 
 const ORDER_COLUMNS: &str = "o.id, o.order_no, o.shop_id, s.name, o.customer_id, o.status, o.base_fen, o.activity_discount_fen, o.member_discount_fen, \
     o.coupon_discount_fen, o.goods_fen, o.shipping_fen, o.payable_fen, o.paid_fen, o.refunded_fen, o.recipient, o.phone, o.address, o.note, \
-    o.created_at, o.pay_deadline_at, o.paid_at, o.shipped_at, o.received_at, o.completes_at";
+    o.created_at, o.pay_deadline_at, o.paid_at, o.shipped_at, o.received_at, o.completes_at, o.bound_shop_id, o.share_code, o.self_referral";
 
 fn order_row(sql: &mut dyn Sql, row: &Row) -> Result<Order, Error> {
     let id: OrderId = row.id(0)?;
@@ -296,6 +303,9 @@ fn order_row(sql: &mut dyn Sql, row: &Row) -> Result<Order, Error> {
         shipped_at: row.opt_i64(22)?,
         received_at: row.opt_i64(23)?,
         completes_at: row.opt_i64(24)?,
+        bound_shop_id: row.opt_text(25)?.map(|s| s.parse().map_err(|_| Error::internal(format!("bad bound shop id {s}")))).transpose()?,
+        share_code: row.opt_text(26)?,
+        self_referral: row.bool(27)?,
         items,
         shipments,
     })

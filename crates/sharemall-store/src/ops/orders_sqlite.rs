@@ -44,9 +44,9 @@ const LOAD_SKUS: &str = "SELECT s.id, s.product_id, p.supplier_id, p.title, s.at
 
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
      member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
-     idem_key, request_hash) VALUES ";
-const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const ORDER_WIDTH: usize = 19;
+     idem_key, request_hash, bound_shop_id, share_code, self_referral) VALUES ";
+const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ORDER_WIDTH: usize = 22;
 
 const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) VALUES ";
 const ITEM_TUPLE: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -56,7 +56,7 @@ const INSERT_JOBS: &str = "INSERT INTO jobs (id, kind, subject, run_at, attempts
 const JOB_TUPLE: &str = "(?, ?, ?, ?, 0, ?)";
 const JOB_WIDTH: usize = 5;
 
-/// Most rows in one `INSERT`: 64 orders take 1216 parameters, far below SQLite's 32766.
+/// Most rows in one `INSERT`: 64 orders take 1408 parameters, far below SQLite's 32766.
 const MAX_CHUNK: usize = 64;
 
 /// Places a run of orders inside the caller's transaction (and savepoint), deciding each
@@ -141,6 +141,9 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
             int(&rows.deadline, i)?,
             opt_text(&rows.idem_key, i)?,
             opt_text(&rows.request_hash, i)?,
+            opt_text(&rows.bound_shop, i)?,
+            opt_text(&rows.share_code, i)?,
+            rows.self_referral.get(i).map(|v| Value::Bool(*v)).ok_or_else(short_column)?,
         ]);
     }
     insert(sql, INSERT_ORDERS, ORDER_TUPLE, ORDER_WIDTH, &values)?;
@@ -180,16 +183,20 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
     Ok(())
 }
 
+fn short_column() -> Error {
+    Error::internal("order batch: a column is short")
+}
+
 fn text(column: &[String], i: usize) -> Result<Value, Error> {
-    column.get(i).map(|v| Value::Text(v.clone())).ok_or_else(|| Error::internal("order batch: a column is short"))
+    column.get(i).map(|v| Value::Text(v.clone())).ok_or_else(short_column)
 }
 
 fn opt_text(column: &[Option<String>], i: usize) -> Result<Value, Error> {
-    column.get(i).map(|v| Value::from(v.clone())).ok_or_else(|| Error::internal("order batch: a column is short"))
+    column.get(i).map(|v| Value::from(v.clone())).ok_or_else(short_column)
 }
 
 fn int(column: &[i64], i: usize) -> Result<Value, Error> {
-    column.get(i).map(|v| Value::Int(*v)).ok_or_else(|| Error::internal("order batch: a column is short"))
+    column.get(i).map(|v| Value::Int(*v)).ok_or_else(short_column)
 }
 
 /// Inserts `values` (rows of `width`, flattened) with as few distinct statements as possible:

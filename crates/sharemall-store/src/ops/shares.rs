@@ -139,8 +139,11 @@ pub fn binding_of(sql: &mut dyn Sql, visitor: &str) -> Result<Option<ShopId>, Er
 }
 
 /// When an anonymous visitor signs up or in, their binding carries over to the account, unless
-/// the account is already bound. Returns the account's binding afterwards.
+/// the account is already bound, and their visits become the account's (they were the same
+/// person, so the share that led them in can still be the last touch of their first order).
+/// Returns the account's binding afterwards.
 pub fn carry_over(sql: &mut dyn Sql, anonymous: &str, user: &str) -> Result<Option<ShopId>, Error> {
+    sql.execute("UPDATE share_visits SET visitor = $2 WHERE visitor = $1", params![anonymous, user])?;
     sql.execute(
         "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) \
          SELECT CAST($2 AS TEXT), shop_id, share_code, bound_at, protected_until FROM customer_bindings WHERE visitor = $1 \
@@ -148,4 +151,41 @@ pub fn carry_over(sql: &mut dyn Sql, anonymous: &str, user: &str) -> Result<Opti
         params![anonymous, user],
     )?;
     binding_of(sql, user)
+}
+
+/// How long a share visit counts as the one that led to an order.
+pub const LAST_TOUCH_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Who an order is attributed to, decided when it is placed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attribution {
+    /// The shop the customer was bound to (客户关系绑定); commission follows it.
+    pub bound_shop: Option<ShopId>,
+    /// The last share of the order's shop the customer came through within
+    /// [`LAST_TOUCH_WINDOW_MS`].
+    pub share_code: Option<String>,
+    /// The buyer is that share's sharer, or the owner of the shop that would earn on the order:
+    /// recorded so that the ledger pays nothing on it.
+    pub self_referral: bool,
+}
+
+/// The attribution of an order `customer` places in `shop` now. A read: the binding it sees is
+/// the one in force when the order was asked for, which is what attribution means.
+pub fn attribution_for(sql: &mut dyn Sql, now: Timestamp, customer: UserId, shop: ShopId) -> Result<Attribution, Error> {
+    let visitor = format!("u:{customer}");
+    let bound_shop: Option<ShopId> = binding_of(sql, &visitor)?;
+    let last_touch = sql.query_opt(
+        "SELECT v.code, s.sharer_id FROM share_visits v JOIN shares s ON s.code = v.code \
+         WHERE v.visitor = $1 AND v.visited_at >= $2 AND s.shop_id = $3 ORDER BY v.visited_at DESC LIMIT 1",
+        params![visitor.as_str(), now.plus_ms(-LAST_TOUCH_WINDOW_MS), shop],
+    )?;
+    let (share_code, sharer) = match last_touch {
+        Some(row) => (Some(row.text(0)?), Some(row.id::<UserId>(1)?)),
+        None => (None, None),
+    };
+    let earning_shop = bound_shop.unwrap_or(shop);
+    let owner: Option<UserId> =
+        sql.query_opt("SELECT owner_id FROM shops WHERE id = $1", params![earning_shop])?.map(|r| r.id(0)).transpose()?;
+    let self_referral = sharer == Some(customer) || owner == Some(customer);
+    Ok(Attribution { bound_shop, share_code, self_referral })
 }

@@ -95,3 +95,17 @@ pub fn remove_product(sql: &mut dyn Sql, shop: ShopId, product: ProductId) -> Re
 pub fn carries(sql: &mut dyn Sql, shop: ShopId, product: ProductId) -> Result<bool, Error> {
     Ok(sql.query_opt("SELECT 1 FROM shop_products WHERE shop_id = $1 AND product_id = $2", params![shop, product])?.is_some())
 }
+
+/// The shop that sells `product` to a visitor buying through the platform rather than a shop:
+/// the shop they are bound to when it carries the product, otherwise the shop that has carried it
+/// longest. `None` when no shop carries it.
+pub fn seller_for(sql: &mut dyn Sql, product: ProductId, bound: Option<ShopId>) -> Result<Option<ShopId>, Error> {
+    if let Some(shop) = bound
+        && carries(sql, shop, product)?
+    {
+        return Ok(Some(shop));
+    }
+    sql.query_opt("SELECT shop_id FROM shop_products WHERE product_id = $1 ORDER BY added_at, shop_id LIMIT 1", params![product])?
+        .map(|r| r.id(0))
+        .transpose()
+}

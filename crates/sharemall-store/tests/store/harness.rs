@@ -222,6 +222,12 @@ impl Harness {
         self.store.read(move |sql| sql.query_i64(query, params![])).await.expect("count")
     }
 
+    /// The id in the first column of the first row `query` returns.
+    pub async fn id_of<T: std::str::FromStr + Send + 'static>(&self, query: String) -> T {
+        let text = self.store.read(move |sql| sql.query_one(&query, params![])?.text(0)).await.expect("id query");
+        text.parse().unwrap_or_else(|_| panic!("not an id: {text}"))
+    }
+
     /// Asserts that every invariant `sharemall check` verifies holds.
     pub async fn assert_consistent(&self, context: &str) {
         let results = self.store.read(check::check_all).await.expect("check_all");
@@ -285,6 +291,7 @@ impl Fixture {
             pay_window_ms: sharemall_domain::order::DEFAULT_PAY_WINDOW_MS,
             shipping: ShippingRule { flat_fee: Money::from_fen(800), free_at_or_above: Money::from_fen(9_900) },
             from_cart: false,
+            attribution: Default::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sharemall_domain::catalog::Approval;
+use sharemall_domain::share::{Channel, ShareCode};
 use sharemall_domain::{Error, ErrorCode, SkuId, Timestamp, UserId};
 use sharemall_store::model::OrderPlaced;
 use sharemall_store::ops::cart;
@@ -12,6 +13,7 @@ use sharemall_store::ops::idempotency::IdempotencyKey;
 use sharemall_store::ops::orders::{self, PlaceOrder};
 use sharemall_store::ops::orders_pg::{self, OrderCommand};
 use sharemall_store::ops::orders_sqlite;
+use sharemall_store::ops::shares::{self, Attribution, NewShare, ShareTarget};
 use sharemall_store::postgres::PgConn;
 use sharemall_store::sql::Value;
 use sharemall_store::{Store, params};
@@ -24,6 +26,8 @@ use crate::harness::*;
 struct World {
     prefix: &'static str,
     fx: Fixture,
+    /// A share of the shop, which attributed orders name as their last touch.
+    share: String,
     labels: HashMap<String, String>,
 }
 
@@ -44,10 +48,21 @@ impl World {
         }
         let (c0, c1, s0, s1) = (customers[0], customers[1], skus[0], skus[1]);
         let withdrawn = products[4];
+        let share = ShareCode::from_random(rand::random());
+        let new_share = NewShare {
+            code: share.clone(),
+            target: ShareTarget::Shop,
+            shop,
+            sharer: c0,
+            parent: None,
+            channel: Channel::Chat,
+            expires_at: None,
+        };
         h.store
             .write(move |sql| {
                 cart::set_cart_line(sql, T0, c0, shop, s0, 2)?;
                 cart::set_cart_line(sql, T0, c1, shop, s1, 1)?;
+                shares::create_share(sql, T0, &new_share)?;
                 catalog::set_product_approval(sql, T0, withdrawn, Approval::Pending)
             })
             .await
@@ -55,6 +70,7 @@ impl World {
         let mut labels = HashMap::new();
         labels.insert(supplier.to_string(), "supplier".to_string());
         labels.insert(shop.to_string(), "shop".to_string());
+        labels.insert(share.as_str().to_string(), "share".to_string());
         for (i, id) in products.iter().enumerate() {
             labels.insert(id.to_string(), format!("product{i}"));
         }
@@ -64,7 +80,7 @@ impl World {
         for (i, id) in customers.iter().enumerate() {
             labels.insert(id.to_string(), format!("customer{i}"));
         }
-        World { prefix, fx: Fixture { supplier, products, skus, shop, customers }, labels }
+        World { prefix, fx: Fixture { supplier, products, skus, shop, customers }, share: share.as_str().to_string(), labels }
     }
 
     fn command(&self, step: &Step) -> OrderCommand {
@@ -76,6 +92,9 @@ impl World {
         }
         cmd.from_cart = step.from_cart;
         cmd.note = step.note.clone();
+        if let Some(self_referral) = step.attributed {
+            cmd.attribution = Attribution { bound_shop: Some(self.fx.shop), share_code: Some(self.share.clone()), self_referral };
+        }
         let key = step.key.as_ref().map(|(key, hash)| IdempotencyKey { user: customer, key: key.clone(), request_hash: hash.clone() });
         OrderCommand { now: step.now, cmd, key }
     }
@@ -101,7 +120,8 @@ impl World {
                     sql.query(
                         "SELECT order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, member_discount_fen, coupon_discount_fen, \
                          goods_fen, shipping_fen, payable_fen, paid_fen, refunded_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
-                         paid_at, shipped_at, received_at, completes_at, closed_at, idem_key, request_hash FROM orders WHERE shop_id = $1",
+                         paid_at, shipped_at, received_at, completes_at, closed_at, idem_key, request_hash, bound_shop_id, share_code, self_referral \
+                         FROM orders WHERE shop_id = $1",
                         params![shop],
                     )?,
                 );
@@ -172,6 +192,8 @@ struct Step {
     key: Option<(String, String)>,
     from_cart: bool,
     note: String,
+    /// `Some(self_referral)`: bound to the shop and led there by its share.
+    attributed: Option<bool>,
     now: Timestamp,
 }
 
@@ -232,6 +254,11 @@ fn script(seed: u64, len: usize) -> Vec<Step> {
             key,
             from_cart: rng.random_range(0..100) < 10,
             note: format!("step {i}"),
+            attributed: match rng.random_range(0..100) {
+                0..40 => None,
+                40..90 => Some(false),
+                _ => Some(true),
+            },
             now,
         });
     }

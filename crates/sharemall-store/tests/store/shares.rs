@@ -165,3 +165,63 @@ backend_test! {
         assert_eq!(code(&refused), Some(ErrorCode::NotFound), "[{:?}] the parent must exist", h.kind);
     }
 }
+
+backend_test! {
+    /// An order's attribution: the binding in force, the last share of the order's shop visited
+    /// within the window (not another shop's, not a stale one), and self-referral when the buyer
+    /// is the sharer or the owner who would earn.
+    async fn attribution_names_binding_last_touch_and_self_referral(h: Harness) {
+        let [(shop_a, code_a), (shop_b, code_b)] = two_shops(&h).await;
+        let attribution = |customer: UserId, shop: ShopId, at: i64| {
+            let store = h.store.clone();
+            async move { store.read(move |sql| shares::attribution_for(sql, T0.plus_ms(at), customer, shop)).await.expect("attribution") }
+        };
+        let visit = |who: UserId, code: ShareCode, at: i64| {
+            let store = h.store.clone();
+            async move {
+                store.write(move |sql| shares::record_visit(sql, T0.plus_ms(at), &code, &visitor(who), "phone", BindingPolicy::DEFAULT)).await
+            }
+        };
+
+        let stranger = h.user(Role::Customer).await;
+        assert_eq!(attribution(stranger, shop_a, 0).await, shares::Attribution::default(), "[{:?}] no visit, no attribution", h.kind);
+
+        let buyer = h.user(Role::Customer).await;
+        visit(buyer, code_a.clone(), 0).await.expect("visit a");
+        visit(buyer, code_b.clone(), 1_000).await.expect("visit b");
+        let in_a = attribution(buyer, shop_a, 2_000).await;
+        assert_eq!(in_a.bound_shop, Some(shop_a), "[{:?}] the first visit bound", h.kind);
+        assert_eq!(in_a.share_code.as_deref(), Some(code_a.as_str()), "[{:?}] shop b's later share is not shop a's last touch", h.kind);
+        assert!(!in_a.self_referral);
+        let in_b = attribution(buyer, shop_b, 2_000).await;
+        assert_eq!((in_b.bound_shop, in_b.share_code.as_deref()), (Some(shop_a), Some(code_b.as_str())), "[{:?}]", h.kind);
+
+        let stale = attribution(buyer, shop_a, 1 + shares::LAST_TOUCH_WINDOW_MS).await;
+        assert_eq!(stale.share_code, None, "[{:?}] a visit older than the window is no last touch", h.kind);
+
+        let sharer: UserId = h.id_of(format!("SELECT sharer_id FROM shares WHERE code = '{}'", code_a.as_str())).await;
+        visit(sharer, code_a.clone(), 0).await.expect("own visit");
+        assert!(attribution(sharer, shop_a, 1_000).await.self_referral, "[{:?}] buying through one's own share", h.kind);
+        let owner: UserId = h.id_of(format!("SELECT owner_id FROM shops WHERE id = '{shop_a}'")).await;
+        assert!(attribution(owner, shop_a, 1_000).await.self_referral, "[{:?}] the owner buying in the shop they earn from", h.kind);
+    }
+}
+
+backend_test! {
+    /// Signing in moves an anonymous visitor's visits to the account, so the share that brought
+    /// them is the last touch of their first order.
+    async fn carried_over_visits_attribute_the_first_order(h: Harness) {
+        let [(shop_a, code_a), _] = two_shops(&h).await;
+        let anonymous = "a:00112233445566778899aabbccddeeff".to_string();
+        let code = code_a.clone();
+        let who = anonymous.clone();
+        h.store.write(move |sql| shares::record_visit(sql, T0, &code, &who, "phone", BindingPolicy::DEFAULT)).await.expect("visit");
+        let customer = h.user(Role::Customer).await;
+        let account = visitor(customer);
+        h.store.write(move |sql| shares::carry_over(sql, &anonymous, &account)).await.expect("carry over");
+        let attribution = h.store.read(move |sql| shares::attribution_for(sql, T0.plus_ms(60_000), customer, shop_a)).await.expect("attribution");
+        assert_eq!(attribution.bound_shop, Some(shop_a), "[{:?}]", h.kind);
+        assert_eq!(attribution.share_code.as_deref(), Some(code_a.as_str()), "[{:?}]", h.kind);
+        assert_eq!(h.count("SELECT COUNT(*) FROM share_visits WHERE visitor LIKE 'a:%'").await, 0, "[{:?}]", h.kind);
+    }
+}

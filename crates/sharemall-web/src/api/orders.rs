@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sharemall_app::orders::{self, Checkout, Perspective};
 use sharemall_app::payments::{self, CallbackHeaders, PaymentStarted};
 use sharemall_app::sandbox;
+use sharemall_app::shares;
 use sharemall_domain::order::OrderStatus;
 use sharemall_domain::{Error, ErrorCode, OrderId, ShopId, SkuId};
 use sharemall_store::model::{Order, OrderPlaced};
@@ -32,7 +33,10 @@ pub struct OrderLineInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
-    pub shop_id: String,
+    /// The shop to buy in. Omitted: the shop the customer is bound to (buying through the
+    /// platform), or `shop_required` when they are bound to none.
+    #[serde(default)]
+    pub shop_id: Option<String>,
     /// Lines to buy; omit and set `from_cart` to check out the cart.
     #[serde(default)]
     pub items: Vec<OrderLineInput>,
@@ -71,7 +75,12 @@ async fn place_order(
 ) -> ApiResult<OrderPlaced> {
     let req = parse_order_request(&body)?;
     let key = idempotency_key(&headers, &user, "POST /api/v1/orders", &body)?;
-    let shop: ShopId = req.shop_id.parse().map_err(|_| Error::not_found("shop"))?;
+    let shop: ShopId = match &req.shop_id {
+        Some(id) => id.parse().map_err(|_| Error::not_found("shop"))?,
+        None => shares::bound_shop(&state.app, &user)
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::ShopRequired, "choose a shop: this account is not bound to one through a share"))?,
+    };
     let mut lines = Vec::with_capacity(req.items.len());
     for item in &req.items {
         let sku: SkuId = item.sku_id.parse().map_err(|_| Error::new(ErrorCode::SkuNotFound, "no such SKU"))?;

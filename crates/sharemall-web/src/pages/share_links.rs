@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use sharemall_app::shares;
+use sharemall_domain::{Error, ProductId};
 
 use super::{Ctx, PageResult, cookie, see_other, set_cookie};
 use crate::AppState;
@@ -17,7 +18,24 @@ pub const VISITOR_COOKIE: &str = "sm_visitor";
 const VISITOR_MAX_AGE_SECS: i64 = 400 * 24 * 3600;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/s/{code}", get(follow))
+    Router::new().route("/s/{code}", get(follow)).route("/products/{id}", get(platform_product))
+}
+
+/// The anonymous visitor id from the cookie, when it is well-formed.
+fn anonymous_id(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, VISITOR_COOKIE).filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A product bought through the platform (a tile on the home page) is sold by the visitor's
+/// bound shop when it carries it, else by its longest-standing seller.
+async fn platform_product(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, Path(id): Path<String>) -> PageResult {
+    let product: ProductId = id.parse().map_err(|_| Error::not_found("product"))?;
+    let visitor = match &ctx.user {
+        Some(user) => Some(format!("u:{}", user.user_id)),
+        None => anonymous_id(&headers).map(|id| format!("a:{id}")),
+    };
+    let shop = shares::seller_for(&state.app, product, visitor).await?;
+    Ok(see_other(&format!("/shops/{shop}/products/{product}")))
 }
 
 async fn follow(
@@ -27,7 +45,7 @@ async fn follow(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> PageResult {
-    let anonymous = cookie(&headers, VISITOR_COOKIE).filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let anonymous = anonymous_id(&headers);
     let (visitor, new_cookie) = match (&ctx.user, &anonymous) {
         (Some(user), _) => (format!("u:{}", user.user_id), None),
         (None, Some(id)) => (format!("a:{id}"), None),

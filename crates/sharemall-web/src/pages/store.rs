@@ -39,7 +39,8 @@ impl Card {
     pub(super) fn of(p: &Product, shop: Option<ShopId>) -> Card {
         Card {
             id: p.id.to_string(),
-            href: shop.map(|s| format!("/shops/{s}/products/{}", p.id)).unwrap_or_default(),
+            // Without a shop the platform picks the seller (the visitor's bound shop first).
+            href: shop.map_or_else(|| format!("/products/{}", p.id), |s| format!("/shops/{s}/products/{}", p.id)),
             title: p.title.clone(),
             category: p.category.clone(),
             price: yuan(p.price_from_fen),

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{new_key, order_body, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn share_link_kouling_visit_and_binding() {
@@ -106,4 +106,79 @@ async fn shares_need_a_real_target() {
     let ok = app.post("/shares", Some(&f.customer.token), &json!({"shop_id": f.shop.shop_id, "channel": "qr"})).await;
     assert!(ok.ok()["kouling"].as_str().unwrap().contains("￥"));
     assert_eq!(app.count("SELECT COUNT(*) FROM shares").await, 1);
+}
+
+/// Opens a share link as a signed-in user (bearer token), as an in-app browser would.
+async fn follow_as(app: &crate::helpers::TestApp, token: &str, code: &str) {
+    let visit = app.client.get(app.url(&format!("/s/{code}"))).bearer_auth(token).send().await.unwrap();
+    assert_eq!(visit.status().as_u16(), 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_record_binding_last_touch_and_self_referral() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+    let share = app
+        .post(
+            "/shares",
+            Some(&f.shop.actor.token),
+            &json!({"shop_id": f.shop.shop_id, "product_id": f.product.product_id, "channel": "moments"}),
+        )
+        .await;
+    let code = share.ok()["code"].as_str().unwrap().to_string();
+
+    // Not bound yet: buying through the platform needs a shop.
+    let mut platform_order = order_body(&f.shop.shop_id, &f.product.sku_id, 1);
+    platform_order.as_object_mut().unwrap().remove("shop_id");
+    let refused = app.post_with_key("/orders", &f.customer.token, &new_key(), &platform_order).await;
+    refused.assert_error(422, "shop_required");
+
+    // Through the share: bound, and the platform order goes to the bound shop with the share.
+    follow_as(&app, &f.customer.token, &code).await;
+    let placed = app.post_with_key("/orders", &f.customer.token, &new_key(), &platform_order).await;
+    let order_id = placed.ok()["order_id"].as_str().unwrap().to_string();
+    let order = app.order(&f.customer.token, &order_id).await;
+    assert_eq!(order["shop_id"], f.shop.shop_id.as_str());
+    assert_eq!(order["bound_shop_id"], f.shop.shop_id.as_str());
+    assert_eq!(order["share_code"], code.as_str());
+    assert_eq!(order["self_referral"], false);
+
+    // The sharer (the shop's owner) buying through their own share earns nothing: recorded.
+    follow_as(&app, &f.shop.actor.token, &code).await;
+    let own = app.placed_order(&f.shop.actor.token, &f.shop.shop_id, &f.product.sku_id, 1).await;
+    let own = app.order(&f.shop.actor.token, &own).await;
+    assert_eq!(own["share_code"], code.as_str());
+    assert_eq!(own["self_referral"], true);
+
+    // An order placed without any share visit carries no share.
+    let stranger = app.register_customer().await;
+    let plain = app.placed_order(&stranger.token, &f.shop.shop_id, &f.product.sku_id, 1).await;
+    let plain = app.order(&stranger.token, &plain).await;
+    assert!(plain["share_code"].is_null() && plain["bound_shop_id"].is_null(), "{plain}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders WHERE share_code IS NOT NULL").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_product_links_lead_to_the_bound_shop() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+    let second = app.shop(&[&f.product]).await;
+    let share = app.post("/shares", Some(&second.actor.token), &json!({"shop_id": second.shop_id, "channel": "chat"})).await;
+    let code = share.ok()["code"].as_str().unwrap().to_string();
+    let link = |token: Option<String>| {
+        let request = app.client.get(app.url(&format!("/products/{}", f.product.product_id)));
+        async move {
+            let request = match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            };
+            let resp = request.send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 303);
+            resp.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    // Unbound: the longest-standing seller. Bound: the bound shop.
+    assert_eq!(link(None).await, format!("/shops/{}/products/{}", f.shop.shop_id, f.product.product_id));
+    follow_as(&app, &f.customer.token, &code).await;
+    assert_eq!(link(Some(f.customer.token.clone())).await, format!("/shops/{}/products/{}", second.shop_id, f.product.product_id));
 }

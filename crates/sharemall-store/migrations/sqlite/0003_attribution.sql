@@ -1,0 +1,11 @@
+-- Attribution (SPEC 3.3): every order records the shop its customer was bound to when ordering,
+-- the share that last led them to the order's shop, and whether the order was self-referred
+-- (the buyer is the sharer or the owner who would earn on it), for the ledger to pay nothing on.
+
+ALTER TABLE orders ADD COLUMN bound_shop_id TEXT REFERENCES shops(id);
+ALTER TABLE orders ADD COLUMN share_code TEXT REFERENCES shares(code);
+ALTER TABLE orders ADD COLUMN self_referral INTEGER NOT NULL DEFAULT 0 CHECK (self_referral IN (0, 1));
+CREATE INDEX orders_share ON orders (share_code) WHERE share_code IS NOT NULL;
+
+-- The last-touch lookup reads a visitor's newest visits; carry-over moves them to the account.
+CREATE INDEX share_visits_visitor ON share_visits (visitor, visited_at);

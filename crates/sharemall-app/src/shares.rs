@@ -5,7 +5,7 @@ use serde::Serialize;
 use sharemall_domain::share::{Channel, ShareCode, device_class, extract_codes, kouling};
 use sharemall_domain::{Error, ErrorCode, ProductId, ShopId};
 use sharemall_store::model::SessionUser;
-use sharemall_store::ops::shares::{self, NewShare, ResolvedShare, ShareTarget, Visit};
+use sharemall_store::ops::shares::{self, NewShare, ResolvedShare, ShareTarget, Visit, VisitCommand};
 use sharemall_store::ops::{catalog, shops};
 use utoipa::ToSchema;
 
@@ -100,8 +100,14 @@ pub async fn follow(app: &App, code: &str, visitor: &str, user_agent: &str, clie
     guard(app, client_addr)?;
     let result = async {
         let code = ShareCode::parse(code)?;
-        let (now, policy, visitor, device) = (app.now(), app.config.binding, visitor.to_string(), device_class(user_agent));
-        app.store.write(move |sql| shares::record_visit(sql, now, &code, &visitor, device, policy)).await
+        let visit = VisitCommand {
+            now: app.now(),
+            code,
+            visitor: visitor.to_string(),
+            device: device_class(user_agent).to_string(),
+            policy: app.config.binding,
+        };
+        app.store.record_visit(visit).await
     }
     .await;
     count_miss(app, client_addr, &result);

@@ -133,6 +133,13 @@ impl Store {
         }
     }
 
+    /// Records a share visit (as [`ops::shares::record_visit`]) and returns after it is durably
+    /// committed; on SQLite a run of visits in one batch is recorded set-based
+    /// ([`ops::visits_sqlite`]).
+    pub async fn record_visit(&self, visit: ops::shares::VisitCommand) -> Result<ops::shares::Visit, Error> {
+        self.writer.record_visit(visit).await
+    }
+
     /// (commits, commands) so far: their ratio is the batching factor.
     pub fn writer_stats(&self) -> (u64, u64) {
         self.stats.snapshot()

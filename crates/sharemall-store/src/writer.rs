@@ -12,6 +12,10 @@
 //! command before it and every command after it sees the run. If the run fails as a whole, it is
 //! rolled back and placed command by command on the generic path.
 //!
+//! Share visits travel as data too ([`Writer::record_visit`]): on SQLite a run of them is recorded
+//! set-based ([`crate::ops::visits_sqlite`]) with the same fallback; on PostgreSQL each runs on
+//! the generic path.
+//!
 //! A command that fails leaves nothing behind. A batch whose commit fails answers every caller
 //! with an error: nothing was acknowledged, so nothing acknowledged is lost.
 
@@ -22,7 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::model::OrderPlaced;
 use crate::ops::order_batch::OrderCommand;
-use crate::ops::{orders, orders_sqlite};
+use crate::ops::shares::{self, Visit, VisitCommand};
+use crate::ops::{orders, orders_sqlite, visits_sqlite};
 use crate::sql::{Backend, Sql};
 
 type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
@@ -32,12 +37,15 @@ type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
 type Closure = Box<dyn FnOnce(&mut dyn Sql) -> (bool, Reply) + Send>;
 
 type OrderReply = oneshot::Sender<Result<OrderPlaced, Error>>;
+type VisitReply = oneshot::Sender<Result<Visit, Error>>;
 
 /// What a writer runs.
 pub(crate) enum Command {
     Run(Closure),
     /// `place_order` inside `idempotency::run`, as data so that a run of them is placed together.
     PlaceOrder(Box<OrderCommand>, OrderReply),
+    /// `shares::record_visit`, as data so that a run of visits is recorded together.
+    RecordVisit(Box<VisitCommand>, VisitReply),
 }
 
 /// Counters the benchmark and `/metrics` read: commands per commit is the batching ratio.
@@ -108,6 +116,14 @@ impl Writer {
     pub async fn place_order(&self, command: OrderCommand) -> Result<OrderPlaced, Error> {
         let (reply_to, reply) = oneshot::channel();
         self.send(Command::PlaceOrder(Box::new(command), reply_to))?;
+        reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
+    }
+
+    /// Records a share visit (as [`shares::record_visit`]) in the next batch and returns its
+    /// result after the batch commits.
+    pub async fn record_visit(&self, command: VisitCommand) -> Result<Visit, Error> {
+        let (reply_to, reply) = oneshot::channel();
+        self.send(Command::RecordVisit(Box::new(command), reply_to))?;
         reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
     }
 
@@ -191,6 +207,13 @@ fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies
                 }
                 place_run(conn, run, &mut replies)
             }
+            Command::RecordVisit(first, reply) => {
+                let mut run = vec![(*first, reply)];
+                while let Some(Command::RecordVisit(next, reply)) = commands.next_if(|c| matches!(c, Command::RecordVisit(..))) {
+                    run.push((*next, reply));
+                }
+                visit_run(conn, run, &mut replies)
+            }
         };
         if let Err(e) = applied {
             return Err((e, replies));
@@ -212,7 +235,8 @@ fn in_savepoint<C: Sql>(conn: &mut C, closure: Closure, replies: &mut Replies) -
     Ok(())
 }
 
-fn order_reply(reply_to: OrderReply, result: Result<OrderPlaced, Error>) -> Reply {
+/// The reply to a data command: its result once the batch's commit is known.
+fn reply<T: Send + 'static>(reply_to: oneshot::Sender<Result<T, Error>>, result: Result<T, Error>) -> Reply {
     Box::new(move |committed| {
         let _ = reply_to.send(committed.and(result));
     })
@@ -226,7 +250,7 @@ fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies
     match orders_sqlite::place_run(conn, &commands) {
         Ok(results) => {
             conn.execute("RELEASE orders", &[])?;
-            replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| order_reply(reply_to, result)));
+            replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| reply(reply_to, result)));
             return Ok(());
         }
         Err(e) => {
@@ -239,7 +263,36 @@ fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies
         let closure: Closure = Box::new(move |sql| {
             let OrderCommand { now, cmd, key } = command;
             let result = orders::place_order(sql, now, &cmd, key.as_ref());
-            (result.is_ok(), order_reply(reply_to, result))
+            (result.is_ok(), reply(reply_to, result))
+        });
+        in_savepoint(conn, closure, replies)?;
+    }
+    Ok(())
+}
+
+/// Records a run of consecutive visits set-based under one savepoint (SQLite); if that fails, or
+/// on PostgreSQL, records each visit on the generic path in its own savepoint.
+fn visit_run<C: Sql>(conn: &mut C, run: Vec<(VisitCommand, VisitReply)>, replies: &mut Replies) -> Result<(), Error> {
+    let (commands, replies_to): (Vec<VisitCommand>, Vec<VisitReply>) = run.into_iter().unzip();
+    if conn.backend() == Backend::Sqlite {
+        conn.execute("SAVEPOINT visits", &[])?;
+        match visits_sqlite::record_run(conn, &commands) {
+            Ok(results) => {
+                conn.execute("RELEASE visits", &[])?;
+                replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| reply(reply_to, result)));
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, visits = commands.len(), "set-based visit run failed; recording its visits one by one");
+                conn.execute("ROLLBACK TO visits", &[])?;
+                conn.execute("RELEASE visits", &[])?;
+            }
+        }
+    }
+    for (command, reply_to) in commands.into_iter().zip(replies_to) {
+        let closure: Closure = Box::new(move |sql| {
+            let result = shares::record_visit(sql, &command);
+            (result.is_ok(), reply(reply_to, result))
         });
         in_savepoint(conn, closure, replies)?;
     }

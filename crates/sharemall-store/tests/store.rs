@@ -22,3 +22,5 @@ mod queries;
 mod races;
 #[path = "store/shares.rs"]
 mod shares;
+#[path = "store/visits_batch.rs"]
+mod visits_batch;

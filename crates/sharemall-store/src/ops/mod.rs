@@ -16,3 +16,4 @@ pub mod payments;
 pub mod sandbox;
 pub mod shares;
 pub mod shops;
+pub mod visits_sqlite;

@@ -110,7 +110,7 @@ pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<O
     Ok(results)
 }
 
-fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+pub(crate) fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(|e| Error::internal(e.to_string()))
 }
 
@@ -146,7 +146,7 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
             rows.self_referral.get(i).map(|v| Value::Bool(*v)).ok_or_else(short_column)?,
         ]);
     }
-    insert(sql, INSERT_ORDERS, ORDER_TUPLE, ORDER_WIDTH, &values)?;
+    insert_rows(sql, INSERT_ORDERS, ORDER_TUPLE, ORDER_WIDTH, &values)?;
 
     values.clear();
     for i in 0..rows.item_order.len() {
@@ -163,7 +163,7 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
             int(&rows.item_goods, i)?,
         ]);
     }
-    insert(sql, INSERT_ITEMS, ITEM_TUPLE, ITEM_WIDTH, &values)?;
+    insert_rows(sql, INSERT_ITEMS, ITEM_TUPLE, ITEM_WIDTH, &values)?;
 
     values.clear();
     for i in 0..orders {
@@ -175,7 +175,7 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
             int(&rows.created_at, i)?,
         ]);
     }
-    insert(sql, INSERT_JOBS, JOB_TUPLE, JOB_WIDTH, &values)?;
+    insert_rows(sql, INSERT_JOBS, JOB_TUPLE, JOB_WIDTH, &values)?;
 
     for (user, shop) in rows.cart_user.iter().zip(&rows.cart_shop) {
         sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![user.as_str(), shop.as_str()])?;
@@ -201,12 +201,12 @@ fn int(column: &[i64], i: usize) -> Result<Value, Error> {
 
 /// Inserts `values` (rows of `width`, flattened) with as few distinct statements as possible:
 /// chunks of a power of two rows, at most [`MAX_CHUNK`].
-fn insert(sql: &mut dyn Sql, head: &str, tuple: &str, width: usize, values: &[Value]) -> Result<(), Error> {
+pub(crate) fn insert_rows(sql: &mut dyn Sql, head: &str, tuple: &str, width: usize, values: &[Value]) -> Result<(), Error> {
     let mut rest = values;
     while !rest.is_empty() {
         let rows = rest.len() / width;
         if rows == 0 {
-            return Err(Error::internal("order batch: a partial row"));
+            return Err(Error::internal("multi-row insert: a partial row"));
         }
         let chunk = 1usize << rows.min(MAX_CHUNK).ilog2();
         let (now, later) = rest.split_at(chunk * width);
@@ -220,7 +220,7 @@ fn insert(sql: &mut dyn Sql, head: &str, tuple: &str, width: usize, values: &[Va
         }
         let changed = sql.execute_positional(&text, now)?;
         if changed != chunk as u64 {
-            return Err(Error::internal(format!("order batch: inserted {changed} of {chunk} rows")));
+            return Err(Error::internal(format!("multi-row insert: inserted {changed} of {chunk} rows")));
         }
         rest = later;
     }

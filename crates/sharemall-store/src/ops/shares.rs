@@ -99,38 +99,49 @@ pub struct Visit {
     pub bound_now: bool,
 }
 
+/// A visit to record: what [`crate::Store::record_visit`] takes, as data so that the writer can
+/// record a run of them together ([`super::visits_sqlite`]).
+#[derive(Debug, Clone)]
+pub struct VisitCommand {
+    pub now: Timestamp,
+    pub code: ShareCode,
+    /// `u:<user id>` or `a:<cookie id>`.
+    pub visitor: String,
+    pub device: String,
+    pub policy: BindingPolicy,
+}
+
 /// Records a visit through a share and binds the visitor to the share's shop when they are not
 /// bound, or their binding's protection has run out.
-pub fn record_visit(
-    sql: &mut dyn Sql,
-    now: Timestamp,
-    code: &ShareCode,
-    visitor: &str,
-    device: &str,
-    policy: BindingPolicy,
-) -> Result<Visit, Error> {
-    let share = resolve(sql, now, code)?;
+pub fn record_visit(sql: &mut dyn Sql, visit: &VisitCommand) -> Result<Visit, Error> {
+    let share = resolve(sql, visit.now, &visit.code)?;
     sql.execute(
-        "INSERT INTO share_visits (id, code, visitor, device, visited_at) VALUES ($1, $2, $3, $4, $5)",
-        params![uuid::Uuid::now_v7(), code.as_str(), visitor, device, now],
+        "INSERT INTO share_visits (code, visitor, device, visited_at) VALUES ($1, $2, $3, $4)",
+        params![visit.code.as_str(), visit.visitor.as_str(), visit.device.as_str(), visit.now],
     )?;
-    let until = policy.protected_until(now);
+    let bound_now = bind(sql, visit, share.shop_id)?;
+    let bound_shop = binding_of(sql, &visit.visitor)?.ok_or_else(|| Error::internal("a visit left its visitor unbound"))?;
+    Ok(Visit { share, bound_shop, bound_now })
+}
+
+/// Binds the visitor to `shop` unless a binding still protected (or permanent) holds them.
+/// Returns whether this visit bound them.
+pub(crate) fn bind(sql: &mut dyn Sql, visit: &VisitCommand, shop: ShopId) -> Result<bool, Error> {
+    let (now, until) = (visit.now, visit.policy.protected_until(visit.now));
     let inserted = sql.execute(
         "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (visitor) DO NOTHING",
-        params![visitor, share.shop_id, code.as_str(), now, until],
+        params![visit.visitor.as_str(), shop, visit.code.as_str(), now, until],
     )?;
-    let mut bound_now = inserted == 1;
-    if !bound_now {
-        // Taken over only once the old binding's protection has lapsed (never when permanent).
-        let taken = sql.execute(
-            "UPDATE customer_bindings SET shop_id = $2, share_code = $3, bound_at = $4, protected_until = $5 \
-             WHERE visitor = $1 AND protected_until IS NOT NULL AND protected_until <= $4 AND shop_id <> $2",
-            params![visitor, share.shop_id, code.as_str(), now, until],
-        )?;
-        bound_now = taken == 1;
+    if inserted == 1 {
+        return Ok(true);
     }
-    let bound_shop = sql.query_one("SELECT shop_id FROM customer_bindings WHERE visitor = $1", params![visitor])?.id(0)?;
-    Ok(Visit { share, bound_shop, bound_now })
+    // Taken over only once the old binding's protection has lapsed (never when permanent).
+    let taken = sql.execute(
+        "UPDATE customer_bindings SET shop_id = $2, share_code = $3, bound_at = $4, protected_until = $5 \
+         WHERE visitor = $1 AND protected_until IS NOT NULL AND protected_until <= $4 AND shop_id <> $2",
+        params![visit.visitor.as_str(), shop, visit.code.as_str(), now, until],
+    )?;
+    Ok(taken == 1)
 }
 
 /// The shop a visitor is bound to, if any.

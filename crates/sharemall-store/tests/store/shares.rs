@@ -4,8 +4,8 @@
 use sharemall_domain::account::Role;
 use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
 use sharemall_domain::time::DAY_MS;
-use sharemall_domain::{ErrorCode, ShopId, UserId};
-use sharemall_store::ops::shares::{self, NewShare, ShareTarget};
+use sharemall_domain::{ErrorCode, ShopId, Timestamp, UserId};
+use sharemall_store::ops::shares::{self, NewShare, ShareTarget, VisitCommand};
 
 use crate::harness::*;
 
@@ -31,6 +31,11 @@ async fn two_shops(h: &Harness) -> [(ShopId, ShareCode); 2] {
     [out[0].clone(), out[1].clone()]
 }
 
+/// A visit through `code` by `who` at `at`, as the share link records it.
+fn visit_at(at: Timestamp, code: &ShareCode, who: &str, policy: BindingPolicy) -> VisitCommand {
+    VisitCommand { now: at, code: code.clone(), visitor: who.to_string(), device: "phone".into(), policy }
+}
+
 fn visitor(user: UserId) -> String {
     format!("u:{user}")
 }
@@ -47,7 +52,7 @@ backend_test! {
                 let (store, who) = (h.store.clone(), customer.clone());
                 let code = if i % 2 == 0 { code_a.clone() } else { code_b.clone() };
                 handles.push(tokio::spawn(async move {
-                    store.write(move |sql| shares::record_visit(sql, T0, &code, &who, "phone", BindingPolicy::DEFAULT)).await
+                    store.record_visit(visit_at(T0, &code, &who, BindingPolicy::DEFAULT)).await
                 }));
             }
             let mut made = 0;
@@ -74,7 +79,7 @@ backend_test! {
         let [(shop_a, code_a), (shop_b, code_b)] = two_shops(&h).await;
         let visit = |who: String, code: ShareCode, at: i64, policy: BindingPolicy| {
             let store = h.store.clone();
-            async move { store.write(move |sql| shares::record_visit(sql, T0.plus_ms(at), &code, &who, "phone", policy)).await.expect("visit") }
+            async move { store.record_visit(visit_at(T0.plus_ms(at), &code, &who, policy)).await.expect("visit") }
         };
         let protected = visitor(h.user(Role::Customer).await);
         assert_eq!(visit(protected.clone(), code_a.clone(), 0, BindingPolicy::DEFAULT).await.bound_shop, shop_a);
@@ -97,7 +102,7 @@ backend_test! {
         let [(shop_a, code_a), (shop_b, code_b)] = two_shops(&h).await;
         let record = |who: &str, code: &ShareCode| {
             let (store, who, code) = (h.store.clone(), who.to_string(), code.clone());
-            async move { store.write(move |sql| shares::record_visit(sql, T0, &code, &who, "phone", BindingPolicy::DEFAULT)).await.expect("visit") }
+            async move { store.record_visit(visit_at(T0, &code, &who, BindingPolicy::DEFAULT)).await.expect("visit") }
         };
         record("a:cookie-1", &code_a).await;
         let fresh = visitor(h.user(Role::Customer).await);
@@ -179,7 +184,7 @@ backend_test! {
         let visit = |who: UserId, code: ShareCode, at: i64| {
             let store = h.store.clone();
             async move {
-                store.write(move |sql| shares::record_visit(sql, T0.plus_ms(at), &code, &visitor(who), "phone", BindingPolicy::DEFAULT)).await
+                store.record_visit(visit_at(T0.plus_ms(at), &code, &visitor(who), BindingPolicy::DEFAULT)).await
             }
         };
 
@@ -215,7 +220,7 @@ backend_test! {
         let anonymous = "a:00112233445566778899aabbccddeeff".to_string();
         let code = code_a.clone();
         let who = anonymous.clone();
-        h.store.write(move |sql| shares::record_visit(sql, T0, &code, &who, "phone", BindingPolicy::DEFAULT)).await.expect("visit");
+        h.store.record_visit(visit_at(T0, &code, &who, BindingPolicy::DEFAULT)).await.expect("visit");
         let customer = h.user(Role::Customer).await;
         let account = visitor(customer);
         h.store.write(move |sql| shares::carry_over(sql, &anonymous, &account)).await.expect("carry over");

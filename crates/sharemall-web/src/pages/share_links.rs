@@ -50,7 +50,10 @@ async fn follow(
         (Some(user), _) => (format!("u:{}", user.user_id), None),
         (None, Some(id)) => (format!("a:{id}"), None),
         (None, None) => {
-            let id = sharemall_app::tokens::new_token();
+            // Time-ordered (UUID v7: 74 random bits after the millisecond), so a new visitor's
+            // binding and visit rows land at the end of their indexes instead of on a random page
+            // each; the random bits keep the id unguessable.
+            let id = uuid::Uuid::now_v7().simple().to_string();
             (format!("a:{id}"), Some(id))
         }
     };

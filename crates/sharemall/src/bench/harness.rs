@@ -5,7 +5,8 @@
 
 use sharemall_app::App;
 use sharemall_app::clock::SystemClock;
-use sharemall_app::tokens::{hash_secret, new_secret};
+use sharemall_app::tokens::{hash_secret, new_secret, new_token};
+use sharemall_domain::UserId;
 use sharemall_domain::account::{LoginId, Role};
 use sharemall_domain::time::DAY_MS;
 use sharemall_store::model::SessionKind;
@@ -104,13 +105,19 @@ fn postgres_client(url: &str) -> anyhow::Result<sharemall_store::postgres::PgCon
 
 /// Creates `count` customers with bearer tokens.
 pub async fn customers(app: &App, count: usize) -> anyhow::Result<Vec<String>> {
-    let mut tokens = Vec::with_capacity(count);
+    Ok(customer_accounts(app, count).await?.into_iter().map(|(token, _)| token).collect())
+}
+
+/// Creates `count` customers; returns each one's bearer token and id.
+pub async fn customer_accounts(app: &App, count: usize) -> anyhow::Result<Vec<(String, UserId)>> {
+    let mut accounts = Vec::with_capacity(count);
     for i in 0..count {
         let token = new_secret();
         let token_hash = hash_secret(&token);
         let now = app.now();
-        let login = LoginId::parse(&format!("bench{i}@sharemall.bench"))?;
-        app.store
+        let login = LoginId::parse(&format!("bench{i}-{}@sharemall.bench", new_token()))?;
+        let user = app
+            .store
             .write(move |sql| {
                 let user = accounts::create_user(
                     sql,
@@ -122,12 +129,13 @@ pub async fn customers(app: &App, count: usize) -> anyhow::Result<Vec<String>> {
                         roles: vec![Role::Customer],
                     },
                 )?;
-                accounts::create_session(sql, &token_hash, user, SessionKind::Bearer, now, now.plus_ms(DAY_MS))
+                accounts::create_session(sql, &token_hash, user, SessionKind::Bearer, now, now.plus_ms(DAY_MS))?;
+                Ok(user)
             })
             .await?;
-        tokens.push(token);
+        accounts.push((token, user));
     }
-    Ok(tokens)
+    Ok(accounts)
 }
 
 /// What a load phase saw.
@@ -235,7 +243,8 @@ where
                 };
                 result.latencies_us.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
                 match status {
-                    Ok(200..=299) => result.ok += 1,
+                    // A share link answers 303 See Other: accepted.
+                    Ok(200..=399) => result.ok += 1,
                     Ok(400..=499) => result.refused += 1,
                     Ok(_) => result.server_errors += 1,
                     Err(_) => result.transport_errors += 1,

@@ -4,6 +4,7 @@
 
 mod harness;
 mod orders;
+mod share_visit;
 
 use clap::Args;
 
@@ -11,7 +12,7 @@ use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// orders-hot | orders-spread
+    /// orders-hot | orders-spread | share-visit
     pub workload: String,
     /// Print only the JSON object.
     #[arg(long)]
@@ -19,7 +20,7 @@ pub struct BenchArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// Orders in the timed phase.
+    /// Requests in the timed phase (orders, or share visits).
     #[arg(long, default_value_t = 40_000)]
     pub requests: u64,
     /// Commands per commit at most; 1 gives the one-commit-per-request baseline.
@@ -43,7 +44,8 @@ pub async fn run(settings: Settings, mut args: BenchArgs) -> anyhow::Result<()> 
     let report = match args.workload.as_str() {
         "orders-hot" => orders::run(&settings, &args, orders::Shape::Hot).await?,
         "orders-spread" => orders::run(&settings, &args, orders::Shape::Spread).await?,
-        other => anyhow::bail!("unknown workload '{other}' (orders-hot, orders-spread)"),
+        "share-visit" => share_visit::run(&settings, &args).await?,
+        other => anyhow::bail!("unknown workload '{other}' (orders-hot, orders-spread, share-visit)"),
     };
     let ok = report.get("invariants_ok").and_then(serde_json::Value::as_bool).unwrap_or(false);
     if args.json {

@@ -26,7 +26,7 @@ pub enum Shape {
 }
 
 /// A shop selling `sku_count` SKUs with `stock` units each. Returns the shop and the SKUs.
-async fn seed_catalogue(app: &App, sku_count: usize, stock: i64) -> anyhow::Result<(ShopId, Vec<SkuId>)> {
+pub(super) async fn seed_catalogue(app: &App, sku_count: usize, stock: i64) -> anyhow::Result<(ShopId, Vec<SkuId>)> {
     let now = app.now();
     let tag = new_token();
     let (shop, product_ids) = app
@@ -122,7 +122,7 @@ fn order_request(base: &str, tokens: &Arc<Vec<String>>, shop: ShopId, sku: SkuId
     )
 }
 
-fn phase_json(result: &LoadResult) -> serde_json::Value {
+pub(super) fn phase_json(result: &LoadResult) -> serde_json::Value {
     json!({
         "requests": result.ok + result.refused + result.server_errors + result.transport_errors,
         "ok": result.ok,

@@ -14,5 +14,6 @@ pub mod orders_pg;
 pub mod orders_sqlite;
 pub mod payments;
 pub mod sandbox;
+pub mod share_stats;
 pub mod shares;
 pub mod shops;

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod payments;
 pub mod sandbox;
 pub mod session_cache;
+pub mod share_stats;
 pub mod shares;
 pub mod shops;
 pub mod throttle;

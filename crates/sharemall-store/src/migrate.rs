@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_attribution.sql"),
         postgres: include_str!("../migrations/postgres/0003_attribution.sql"),
     },
+    Migration {
+        version: 4,
+        name: "share_stats",
+        sqlite: include_str!("../migrations/sqlite/0004_share_stats.sql"),
+        postgres: include_str!("../migrations/postgres/0004_share_stats.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

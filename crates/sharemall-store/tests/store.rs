@@ -20,6 +20,8 @@ mod orders_pg;
 mod queries;
 #[path = "store/races.rs"]
 mod races;
+#[path = "store/share_stats.rs"]
+mod share_stats;
 #[path = "store/shares.rs"]
 mod shares;
 #[path = "store/visits_batch.rs"]

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod fission_svg;
 pub mod i18n;
 pub mod images;
 pub mod metrics;

@@ -14,6 +14,7 @@ pub mod orders_pg;
 pub mod orders_sqlite;
 pub mod payments;
 pub mod sandbox;
+pub mod share_stats;
 pub mod shares;
 pub mod shops;
 pub mod visits_sqlite;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod orders;
+pub mod share_stats;
 pub mod shares;
 pub mod shops;
 
@@ -41,4 +42,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shops::routes())
         .merge(orders::routes())
         .merge(shares::routes())
+        .merge(share_stats::routes())
 }

@@ -9,6 +9,7 @@
 mod account;
 mod checkout;
 mod console;
+mod console_shares;
 mod orders;
 mod share_links;
 mod store;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(account::routes())
         .merge(orders::routes())
         .merge(console::routes())
+        .merge(console_shares::routes())
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/images/products/{file}", get(store::product_image))

@@ -10,4 +10,5 @@ mod helpers;
 mod orders;
 mod payments;
 mod scoping;
+mod share_stats;
 mod shares;

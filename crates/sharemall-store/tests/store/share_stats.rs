@@ -7,7 +7,7 @@ use sharemall_domain::{Money, OrderId, ShopId, Timestamp, UserId};
 use sharemall_store::ops::orders::{self, CancelBy};
 use sharemall_store::ops::payments;
 use sharemall_store::ops::share_stats::{self, RootPage, ShareCounts, ShareNode, ShopShareStats};
-use sharemall_store::ops::shares::{self, NewShare, ShareTarget};
+use sharemall_store::ops::shares::{self, NewShare, ShareTarget, VisitCommand};
 use sharemall_store::params;
 
 use crate::harness::*;
@@ -47,8 +47,8 @@ async fn share(h: &Harness, code: &ShareCode, shop: ShopId, sharer: UserId, pare
 }
 
 async fn visit(h: &Harness, code: &ShareCode, visitor: String, ms: i64) {
-    let code = code.clone();
-    h.store.write(move |sql| shares::record_visit(sql, at(ms), &code, &visitor, "phone", BindingPolicy::DEFAULT)).await.expect("visit");
+    let visit = VisitCommand { now: at(ms), code: code.clone(), visitor, device: "phone".into(), policy: BindingPolicy::DEFAULT };
+    h.store.record_visit(visit).await.expect("visit");
 }
 
 fn u(user: UserId) -> String {

@@ -9,7 +9,6 @@ use sharemall_store::ops::fulfilment::{self, ReceiveBy};
 use sharemall_store::ops::idempotency::IdempotencyKey;
 use sharemall_store::ops::orders::{self, CancelBy, OrderScope, PlaceOrder};
 use sharemall_store::ops::payments::{self, RefundRequested};
-use sharemall_store::ops::shares;
 
 use crate::catalog::clamp_page;
 use crate::{App, require};
@@ -45,8 +44,6 @@ pub async fn place_order(app: &App, customer: &SessionUser, checkout: Checkout, 
     check_delivery(&checkout)?;
     let lines = orders::normalise_lines(&checkout.lines)?;
     let now = app.now();
-    let (buyer, shop) = (customer.user_id, checkout.shop);
-    let attribution = app.store.read(move |sql| shares::attribution_for(sql, now, buyer, shop)).await?;
     let cmd = PlaceOrder {
         customer: customer.user_id,
         shop: checkout.shop,
@@ -59,7 +56,6 @@ pub async fn place_order(app: &App, customer: &SessionUser, checkout: Checkout, 
         pay_window_ms: app.config.pay_window_ms,
         shipping: app.config.shipping,
         from_cart: checkout.from_cart,
-        attribution,
     };
     app.store.place_order(now, cmd, key).await
 }

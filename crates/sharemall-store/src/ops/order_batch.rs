@@ -9,12 +9,13 @@
 //! [`super::orders_pg`], SQLite in [`super::orders_sqlite`].
 
 use sharemall_domain::pricing::{self, Adjustments, LineInput};
-use sharemall_domain::{Error, ErrorCode, JobId, Money, OrderId, ProductId, SkuId, SupplierId, Timestamp, UserId};
+use sharemall_domain::{Error, ErrorCode, JobId, Money, OrderId, ProductId, ShopId, SkuId, SupplierId, Timestamp, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::OrderPlaced;
 use crate::ops::idempotency::IdempotencyKey;
 use crate::ops::orders::{PlaceOrder, normalise_lines, reused_key};
+use crate::ops::shares::{Attribution, last_touch_cutoff};
 use crate::sql::Backend;
 
 /// One `place_order` command: what [`crate::Store::place_order`] takes.
@@ -54,6 +55,35 @@ impl Lookups {
         lookups.users.dedup();
         lookups
     }
+}
+
+/// Each command's (customer, shop, oldest last-touch visit), in order: what a batch's
+/// attribution query reads ([`Attribution::decide`] then decides).
+pub(crate) fn attribution_keys(batch: &[OrderCommand]) -> (Vec<String>, Vec<String>, Vec<i64>) {
+    let customers = batch.iter().map(|r| r.cmd.customer.to_string()).collect();
+    let shops = batch.iter().map(|r| r.cmd.shop.to_string()).collect();
+    let cutoffs = batch.iter().map(|r| last_touch_cutoff(r.now).millis()).collect();
+    (customers, shops, cutoffs)
+}
+
+/// Decides one command's attribution from a row of a batch's attribution query: bound shop,
+/// last-touch code, its sharer, the earning shop's owner (each possibly absent).
+pub(crate) fn attribution_of(
+    request: &OrderCommand,
+    bound: Option<String>,
+    code: Option<String>,
+    sharer: Option<String>,
+    owner: Option<String>,
+) -> Result<Attribution, Error> {
+    let bound_shop: Option<ShopId> = parse_id(bound)?;
+    let sharer: Option<UserId> = parse_id(sharer)?;
+    let owner: Option<UserId> = parse_id(owner)?;
+    let last_touch = code.zip(sharer);
+    Ok(Attribution::decide(request.cmd.customer, bound_shop, last_touch, owner))
+}
+
+fn parse_id<T: std::str::FromStr>(text: Option<String>) -> Result<Option<T>, Error> {
+    text.map(|t| t.parse().map_err(|_| Error::internal(format!("bad id {t} in an attribution")))).transpose()
 }
 
 /// A command's normalised lines, or why they are refused.
@@ -202,12 +232,16 @@ pub(crate) struct Context<'a> {
 pub(crate) fn decide_all(
     batch: &[OrderCommand],
     lines: Vec<Result<Vec<(SkuId, i64)>, Error>>,
+    attributions: Vec<Attribution>,
     saved: &mut HashMap<(UserId, String), Saved>,
     mut context: Context<'_>,
     rows: &mut Rows,
 ) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
     let mut results = Vec::with_capacity(batch.len());
-    for (request, lines) in batch.iter().zip(lines) {
+    if attributions.len() != batch.len() {
+        return Err(Error::internal("order batch: an attribution per command"));
+    }
+    for ((request, lines), attribution) in batch.iter().zip(lines).zip(attributions) {
         // As `orders::place_order`: an order placed with the key answers a replay; only successes
         // place orders, so a key whose first use failed in this batch runs again.
         if let Some(key) = &request.key
@@ -218,7 +252,7 @@ pub(crate) fn decide_all(
             results.push(result);
             continue;
         }
-        let result = lines.and_then(|lines| decide(request, &lines, &mut context, rows));
+        let result = lines.and_then(|lines| decide(request, &lines, attribution, &mut context, rows));
         if let (Ok(placed), Some(key)) = (&result, &request.key) {
             saved.insert((key.user, key.key.clone()), Saved { request_hash: key.request_hash.clone(), response: Ok(placed.clone()) });
         }
@@ -229,7 +263,13 @@ pub(crate) fn decide_all(
 
 /// Decides one command against the batch's view of stock, with the checks of
 /// [`super::orders::place_order`] in the same order; on success adds its rows and takes its stock.
-fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<'_>, rows: &mut Rows) -> Result<OrderPlaced, Error> {
+fn decide(
+    request: &OrderCommand,
+    lines: &[(SkuId, i64)],
+    attribution: Attribution,
+    context: &mut Context<'_>,
+    rows: &mut Rows,
+) -> Result<OrderPlaced, Error> {
     let cmd = &request.cmd;
     if request.key.as_ref().is_some_and(|k| k.user != cmd.customer) {
         return Err(Error::internal("an order's Idempotency-Key must belong to its customer"));
@@ -299,9 +339,9 @@ fn decide(request: &OrderCommand, lines: &[(SkuId, i64)], context: &mut Context<
     rows.deadline.push(deadline.millis());
     rows.idem_key.push(request.key.as_ref().map(|k| k.key.clone()));
     rows.request_hash.push(request.key.as_ref().map(|k| k.request_hash.clone()));
-    rows.bound_shop.push(cmd.attribution.bound_shop.map(|s| s.to_string()));
-    rows.share_code.push(cmd.attribution.share_code.clone());
-    rows.self_referral.push(cmd.attribution.self_referral);
+    rows.bound_shop.push(attribution.bound_shop.map(|s| s.to_string()));
+    rows.share_code.push(attribution.share_code);
+    rows.self_referral.push(attribution.self_referral);
     rows.job_id.push(JobId::new().to_string());
     if cmd.from_cart {
         rows.cart_user.push(cmd.customer.to_string());

@@ -7,7 +7,7 @@ use sharemall_domain::{Error, ErrorCode, Money, OrderId, ProductId, ShopId, SkuI
 use crate::model::{Order, OrderItem, OrderPlaced, Shipment};
 use crate::ops::idempotency::IdempotencyKey;
 use crate::ops::jobs;
-use crate::ops::shares::Attribution;
+use crate::ops::shares;
 use crate::params;
 use crate::sql::{Row, Sql};
 
@@ -29,8 +29,6 @@ pub struct PlaceOrder {
     pub shipping: ShippingRule,
     /// Empty the customer's cart for this shop once the order is placed.
     pub from_cart: bool,
-    /// Decided before the order reaches the writer (see [`crate::ops::shares::attribution_for`]).
-    pub attribution: Attribution,
 }
 
 /// One SKU as the order sees it at placing time.
@@ -135,6 +133,8 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
     for (sku, quantity) in &lines {
         reserve_stock(sql, *sku, *quantity)?;
     }
+    // Attributed inside the order's transaction: the binding and last touch in force when it is placed.
+    let attribution = shares::attribution_for(sql, now, cmd.customer, cmd.shop)?;
     let id = OrderId::new();
     let deadline = now.plus_ms(cmd.pay_window_ms);
     sql.execute(
@@ -162,9 +162,9 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
             deadline,
             key.map(|k| k.key.as_str()),
             key.map(|k| k.request_hash.as_str()),
-            cmd.attribution.bound_shop,
-            cmd.attribution.share_code.as_deref(),
-            cmd.attribution.self_referral
+            attribution.bound_shop,
+            attribution.share_code.as_deref(),
+            attribution.self_referral
         ],
     )?;
     for (line_no, (item, input)) in for_sale.iter().zip(&inputs).enumerate() {

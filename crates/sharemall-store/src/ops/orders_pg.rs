@@ -39,7 +39,7 @@ use uuid::Uuid;
 use crate::model::OrderPlaced;
 use crate::ops::idempotency::IdempotencyKey;
 pub use crate::ops::order_batch::OrderCommand;
-use crate::ops::order_batch::{Context, Found, Lookups, Rows, SkuRow, decide_all, wanted_skus};
+use crate::ops::order_batch::{Context, Found, Lookups, Rows, SkuRow, attribution_keys, attribution_of, decide_all, wanted_skus};
 use crate::ops::orders::{JOB_CANCEL_UNPAID, PlaceOrder};
 use crate::postgres::{PgConn, db_error};
 use crate::sql::Backend;
@@ -206,6 +206,16 @@ const LOAD_SKUS: &str = "SELECT s.id, s.product_id, p.supplier_id, p.title, s.at
 const RESERVE: &str = "UPDATE skus SET stock_available = skus.stock_available - d.qty, stock_reserved = skus.stock_reserved + d.qty \
      FROM (SELECT UNNEST($1::text[]) AS id, UNNEST($2::int8[]) AS qty) d WHERE skus.id = d.id AND skus.stock_available >= d.qty";
 
+/// Each command's binding, last-touch share and sharer (ties on the millisecond go to the later
+/// visit, as [`crate::ops::shares::attribution_for`]) and the earning shop's owner, in command order.
+const ATTRIBUTE: &str = "SELECT b.shop_id, lt.code, lt.sharer_id, (SELECT owner_id FROM shops WHERE id = COALESCE(b.shop_id, t.shop)) \
+     FROM UNNEST($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS t(customer, shop, cutoff, ord) \
+     LEFT JOIN customer_bindings b ON b.visitor = 'u:' || t.customer \
+     LEFT JOIN LATERAL (SELECT v.code, s.sharer_id FROM share_visits v JOIN shares s ON s.code = v.code \
+       WHERE v.visitor = 'u:' || t.customer AND v.visited_at >= t.cutoff AND s.shop_id = t.shop \
+       ORDER BY v.visited_at DESC, v.id DESC LIMIT 1) lt ON true \
+     ORDER BY t.ord";
+
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
      member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
      idem_key, request_hash, bound_shop_id, share_code, self_referral) \
@@ -299,8 +309,14 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
         taken_order_nos: &mut taken_order_nos,
         backend: Backend::Postgres,
     };
+    let (customers, order_shops, cutoffs) = attribution_keys(batch);
+    let stmt = conn.statement(ATTRIBUTE)?;
+    let mut attributions = Vec::with_capacity(batch.len());
+    for (request, row) in batch.iter().zip(conn.client.query(&stmt, &[&customers, &order_shops, &cutoffs])?) {
+        attributions.push(attribution_of(request, row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)?);
+    }
     let mut rows = Rows::default();
-    let results = decide_all(batch, lines, &mut saved, context, &mut rows)?;
+    let results = decide_all(batch, lines, attributions, &mut saved, context, &mut rows)?;
 
     // 4. The set-based write.
     if !rows.reserve.is_empty() {

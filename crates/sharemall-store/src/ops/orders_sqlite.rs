@@ -25,7 +25,9 @@ use sharemall_domain::{Error, Money, ProductId, SkuId, SupplierId};
 use std::collections::HashMap;
 
 use crate::model::OrderPlaced;
-use crate::ops::order_batch::{Context, Found, Lookups, OrderCommand, Rows, SkuRow, decide_all, wanted_skus};
+use crate::ops::order_batch::{
+    Context, Found, Lookups, OrderCommand, Rows, SkuRow, attribution_keys, attribution_of, decide_all, wanted_skus,
+};
 use crate::ops::orders::{JOB_CANCEL_UNPAID, reserve_stock};
 use crate::params;
 use crate::sql::{Sql, Value};
@@ -41,6 +43,17 @@ const LOAD_SKUS: &str = "SELECT s.id, s.product_id, p.supplier_id, p.title, s.at
      p.approval = 'approved' AND sup.approval = 'approved', s.stock_available, \
      (SELECT group_concat(sp.shop_id, ',') FROM json_each($2) AS js CROSS JOIN shop_products sp ON sp.shop_id = js.value AND sp.product_id = s.product_id) \
      FROM json_each($1) AS j CROSS JOIN skus s ON s.id = j.value JOIN products p ON p.id = s.product_id JOIN suppliers sup ON sup.id = p.supplier_id";
+
+/// Each command's binding, last-touch share with its sharer (`code sharer`; ties on the
+/// millisecond go to the later visit, as [`crate::ops::shares::attribution_for`]) and the earning
+/// shop's owner, in command order.
+const ATTRIBUTE: &str = "SELECT t.bound, t.touch, (SELECT owner_id FROM shops WHERE id = COALESCE(t.bound, t.shop)) FROM ( \
+     SELECT j.key AS k, j.value ->> 1 AS shop, \
+     (SELECT b.shop_id FROM customer_bindings b WHERE b.visitor = 'u:' || (j.value ->> 0)) AS bound, \
+     (SELECT v.code || ' ' || s.sharer_id FROM share_visits v JOIN shares s ON s.code = v.code \
+      WHERE v.visitor = 'u:' || (j.value ->> 0) AND v.visited_at >= (j.value ->> 2) AND s.shop_id = (j.value ->> 1) \
+      ORDER BY v.visited_at DESC, v.id DESC LIMIT 1) AS touch \
+     FROM json_each($1) AS j) AS t ORDER BY t.k";
 
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
      member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
@@ -102,8 +115,18 @@ pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<O
         taken_order_nos: &mut taken_order_nos,
         backend: sql.backend(),
     };
+    let (customers, order_shops, cutoffs) = attribution_keys(run);
+    let keys: Vec<(&String, &String, i64)> = customers.iter().zip(&order_shops).zip(cutoffs).map(|((c, s), t)| (c, s, t)).collect();
+    let mut attributions = Vec::with_capacity(run.len());
+    for (request, row) in run.iter().zip(sql.query(ATTRIBUTE, params![json(&keys)?])?) {
+        let (code, sharer) = match row.opt_text(1)? {
+            Some(touch) => touch.split_once(' ').map(|(c, s)| (Some(c.to_string()), Some(s.to_string()))).unwrap_or_default(),
+            None => (None, None),
+        };
+        attributions.push(attribution_of(request, row.opt_text(0)?, code, sharer, row.opt_text(2)?)?);
+    }
     let mut rows = Rows::default();
-    let results = decide_all(run, lines, &mut saved, context, &mut rows)?;
+    let results = decide_all(run, lines, attributions, &mut saved, context, &mut rows)?;
 
     // 3. The set-based write.
     write(sql, rows)?;

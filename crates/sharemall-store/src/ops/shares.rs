@@ -180,23 +180,47 @@ pub struct Attribution {
     pub self_referral: bool,
 }
 
-/// The attribution of an order `customer` places in `shop` now. A read: the binding it sees is
-/// the one in force when the order was asked for, which is what attribution means.
+/// The attribution of an order `customer` places in `shop` now, read inside the order's own
+/// transaction. The set-based order paths read the same three facts for a whole batch in one
+/// query and decide with [`Attribution::decide`].
 pub fn attribution_for(sql: &mut dyn Sql, now: Timestamp, customer: UserId, shop: ShopId) -> Result<Attribution, Error> {
     let visitor = format!("u:{customer}");
     let bound_shop: Option<ShopId> = binding_of(sql, &visitor)?;
+    // Ties on the millisecond go to the later row, so every path picks the same visit.
     let last_touch = sql.query_opt(
         "SELECT v.code, s.sharer_id FROM share_visits v JOIN shares s ON s.code = v.code \
-         WHERE v.visitor = $1 AND v.visited_at >= $2 AND s.shop_id = $3 ORDER BY v.visited_at DESC LIMIT 1",
-        params![visitor.as_str(), now.plus_ms(-LAST_TOUCH_WINDOW_MS), shop],
+         WHERE v.visitor = $1 AND v.visited_at >= $2 AND s.shop_id = $3 ORDER BY v.visited_at DESC, v.id DESC LIMIT 1",
+        params![visitor.as_str(), last_touch_cutoff(now), shop],
     )?;
-    let (share_code, sharer) = match last_touch {
-        Some(row) => (Some(row.text(0)?), Some(row.id::<UserId>(1)?)),
-        None => (None, None),
+    let last_touch = match last_touch {
+        Some(row) => Some((row.text(0)?, row.id::<UserId>(1)?)),
+        None => None,
     };
     let earning_shop = bound_shop.unwrap_or(shop);
     let owner: Option<UserId> =
         sql.query_opt("SELECT owner_id FROM shops WHERE id = $1", params![earning_shop])?.map(|r| r.id(0)).transpose()?;
-    let self_referral = sharer == Some(customer) || owner == Some(customer);
-    Ok(Attribution { bound_shop, share_code, self_referral })
+    Ok(Attribution::decide(customer, bound_shop, last_touch, owner))
+}
+
+/// The oldest visit that still counts as the last touch of an order placed at `now`.
+pub fn last_touch_cutoff(now: Timestamp) -> Timestamp {
+    now.plus_ms(-LAST_TOUCH_WINDOW_MS)
+}
+
+impl Attribution {
+    /// The rule, given what the store knows: the binding, the last-touch share and its sharer,
+    /// and the owner of the shop that would earn (the bound shop, else the order's).
+    pub fn decide(
+        customer: UserId,
+        bound_shop: Option<ShopId>,
+        last_touch: Option<(String, UserId)>,
+        earning_owner: Option<UserId>,
+    ) -> Attribution {
+        let sharer = last_touch.as_ref().map(|(_, sharer)| *sharer);
+        Attribution {
+            bound_shop,
+            share_code: last_touch.map(|(code, _)| code),
+            self_referral: sharer == Some(customer) || earning_owner == Some(customer),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sharemall_domain::catalog::Approval;
-use sharemall_domain::share::{Channel, ShareCode};
+use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
 use sharemall_domain::{Error, ErrorCode, SkuId, Timestamp, UserId};
 use sharemall_store::model::OrderPlaced;
 use sharemall_store::ops::cart;
@@ -13,7 +13,7 @@ use sharemall_store::ops::idempotency::IdempotencyKey;
 use sharemall_store::ops::orders::{self, PlaceOrder};
 use sharemall_store::ops::orders_pg::{self, OrderCommand};
 use sharemall_store::ops::orders_sqlite;
-use sharemall_store::ops::shares::{self, Attribution, NewShare, ShareTarget};
+use sharemall_store::ops::shares::{self, NewShare, ShareTarget, VisitCommand};
 use sharemall_store::postgres::PgConn;
 use sharemall_store::sql::Value;
 use sharemall_store::{Store, params};
@@ -22,12 +22,12 @@ use std::collections::HashMap;
 use crate::harness::*;
 
 /// One catalogue, built identically twice: SKUs 0–2 on sale (stock 40, 25, 8), SKU 3 not picked
-/// by the shop, SKU 4 picked but then withdrawn from approval; four customers, two with carts.
+/// by the shop, SKU 4 picked but then withdrawn from approval; four customers, two with carts;
+/// a share of the shop by customer 0, through which customers 0 and 1 arrived (so their orders
+/// are attributed, customer 0's as self-referred).
 struct World {
     prefix: &'static str,
     fx: Fixture,
-    /// A share of the shop, which attributed orders name as their last touch.
-    share: String,
     labels: HashMap<String, String>,
 }
 
@@ -67,6 +67,16 @@ impl World {
             })
             .await
             .expect("world");
+        for customer in [c0, c1] {
+            let visit = VisitCommand {
+                now: T0,
+                code: share.clone(),
+                visitor: format!("u:{customer}"),
+                device: "phone".into(),
+                policy: BindingPolicy::DEFAULT,
+            };
+            h.store.record_visit(visit).await.expect("visit");
+        }
         let mut labels = HashMap::new();
         labels.insert(supplier.to_string(), "supplier".to_string());
         labels.insert(shop.to_string(), "shop".to_string());
@@ -80,7 +90,7 @@ impl World {
         for (i, id) in customers.iter().enumerate() {
             labels.insert(id.to_string(), format!("customer{i}"));
         }
-        World { prefix, fx: Fixture { supplier, products, skus, shop, customers }, share: share.as_str().to_string(), labels }
+        World { prefix, fx: Fixture { supplier, products, skus, shop, customers }, labels }
     }
 
     fn command(&self, step: &Step) -> OrderCommand {
@@ -92,9 +102,6 @@ impl World {
         }
         cmd.from_cart = step.from_cart;
         cmd.note = step.note.clone();
-        if let Some(self_referral) = step.attributed {
-            cmd.attribution = Attribution { bound_shop: Some(self.fx.shop), share_code: Some(self.share.clone()), self_referral };
-        }
         let key = step.key.as_ref().map(|(key, hash)| IdempotencyKey { user: customer, key: key.clone(), request_hash: hash.clone() });
         OrderCommand { now: step.now, cmd, key }
     }
@@ -192,8 +199,6 @@ struct Step {
     key: Option<(String, String)>,
     from_cart: bool,
     note: String,
-    /// `Some(self_referral)`: bound to the shop and led there by its share.
-    attributed: Option<bool>,
     now: Timestamp,
 }
 
@@ -254,11 +259,6 @@ fn script(seed: u64, len: usize) -> Vec<Step> {
             key,
             from_cart: rng.random_range(0..100) < 10,
             note: format!("step {i}"),
-            attributed: match rng.random_range(0..100) {
-                0..40 => None,
-                40..90 => Some(false),
-                _ => Some(true),
-            },
             now,
         });
     }
@@ -289,7 +289,12 @@ async fn assert_same(
     for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
         assert_eq!(e, a, "seed {seed} step {i}: {:?}", steps[i]);
     }
-    assert_eq!(generic.snapshot(&h.store).await, batched.snapshot(&h.store).await, "seed {seed}");
+    let rows = batched.snapshot(&h.store).await;
+    assert_eq!(generic.snapshot(&h.store).await, rows, "seed {seed}");
+    let attributed =
+        |customer: &str| rows.iter().filter(|r| r[0] == "orders" && r[3] == customer && r.iter().any(|v| v == "share")).count();
+    assert!(attributed("customer0") > 0 && attributed("customer1") > 0, "seed {seed}: customers 0 and 1 came through the share");
+    assert_eq!(attributed("customer2") + attributed("customer3"), 0, "seed {seed}: customers 2 and 3 did not");
     h.assert_consistent(&format!("{:?} equivalence seed {seed}", h.kind)).await;
 }
 

@@ -59,13 +59,10 @@ async fn rename(h: &Harness, user: UserId, name: &'static str) {
     h.store.write(move |sql| sql.execute("UPDATE users SET display_name = $2 WHERE id = $1", params![user, name])).await.expect("rename");
 }
 
-/// Places an order attributed the way the order path attributes it (the customer's binding and
-/// last touch in the shop at `ms`).
+/// Places an order, which the order path attributes (the customer's binding and last touch in
+/// the shop at `ms`).
 async fn order(h: &Harness, s: &Scenario, customer: UserId, quantity: i64, ms: i64) -> OrderId {
-    let shop = s.fx.shop;
-    let attribution = h.store.read(move |sql| shares::attribution_for(sql, at(ms), customer, shop)).await.expect("attribution");
-    let mut cmd = s.fx.order(customer, vec![(s.fx.skus[0], quantity)], order_no("SS", ms as usize));
-    cmd.attribution = attribution;
+    let cmd = s.fx.order(customer, vec![(s.fx.skus[0], quantity)], order_no("SS", ms as usize));
     h.place(at(ms), cmd).await.order_id
 }
 

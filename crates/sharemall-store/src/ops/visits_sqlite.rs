@@ -97,10 +97,20 @@ pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<
             }
         }
     }
-    let visitors: Vec<&str> = seen.iter().copied().collect();
-    let mut bound_shop: HashMap<String, ShopId> = HashMap::with_capacity(visitors.len());
-    if !visitors.is_empty() {
-        for row in sql.query(BOUND_SHOPS, params![json(&visitors)?])? {
+    // A visitor this run bound is bound to the share's shop; only the others are looked up.
+    let mut bound_shop: HashMap<String, ShopId> = HashMap::with_capacity(firsts.len());
+    let mut others: Vec<&str> = Vec::new();
+    for (i, _) in &firsts {
+        let (visitor, share) = (&run[*i].visitor, &resolved[*i]);
+        match share {
+            Ok(share) if bound_now.contains(visitor) => {
+                bound_shop.insert(visitor.clone(), share.shop_id);
+            }
+            _ => others.push(visitor),
+        }
+    }
+    if !others.is_empty() {
+        for row in sql.query(BOUND_SHOPS, params![json(&others)?])? {
             bound_shop.insert(row.text(0)?, row.id(1)?);
         }
     }

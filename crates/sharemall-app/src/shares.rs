@@ -19,6 +19,10 @@ pub struct ShareForms {
     pub url: String,
     /// The 口令 text to paste into a chat.
     pub kouling: String,
+    /// The share's QR code (SVG), relative to the platform.
+    pub qr_svg: String,
+    /// A poster to save and post (PNG), relative to the platform.
+    pub poster_png: String,
 }
 
 /// Where a share leads.
@@ -65,6 +69,30 @@ pub async fn create(
     let now = app.now();
     let code = new.code.clone();
     app.store.write(move |sql| shares::create_share(sql, now, &new)).await?;
+    forms(app, code, shop, product).await
+}
+
+/// Shares from a page's share sheet: the parent is whatever share brought the sharer to this
+/// shop, so a customer's re-share hangs under the share they came through.
+pub async fn create_from_page(app: &App, sharer: &SessionUser, shop: ShopId, product: Option<ProductId>) -> Result<ShareForms, Error> {
+    let (now, user) = (app.now(), sharer.user_id);
+    let parent = app.store.read(move |sql| shares::arrived_through(sql, now, user, shop)).await?;
+    create(app, sharer, shop, product, Channel::Chat, parent).await
+}
+
+/// The forms of a share the user made earlier (the share sheet after "share" was pressed);
+/// `None` for a code that is not theirs.
+pub async fn own_forms(app: &App, sharer: &SessionUser, code: &str) -> Result<Option<ShareForms>, Error> {
+    let Ok(code) = ShareCode::parse(code) else { return Ok(None) };
+    let user = sharer.user_id;
+    let lookup = code.clone();
+    let Some(share) = app.store.read(move |sql| shares::own_share(sql, &lookup, user)).await? else { return Ok(None) };
+    let product = if share.target_kind == "product" { share.target_id.parse().ok() } else { None };
+    forms(app, code, share.shop_id, product).await.map(Some)
+}
+
+/// The link, the 口令 and the media of a share of `product` (or of the shop).
+async fn forms(app: &App, code: ShareCode, shop: ShopId, product: Option<ProductId>) -> Result<ShareForms, Error> {
     let title = app
         .store
         .read(move |sql| match product {
@@ -72,10 +100,13 @@ pub async fn create(
             None => Ok(shops::load_shop(sql, shop)?.name),
         })
         .await?;
+    let code_text = code.as_str();
     Ok(ShareForms {
-        url: format!("{}/s/{}", app.config.public_url, code.as_str()),
+        url: format!("{}/s/{code_text}", app.config.public_url),
         kouling: kouling(&code, &title),
-        code: code.as_str().to_string(),
+        qr_svg: format!("/api/v1/shares/{code_text}/qr.svg"),
+        poster_png: format!("/api/v1/shares/{code_text}/poster.png"),
+        code: code_text.to_string(),
     })
 }
 

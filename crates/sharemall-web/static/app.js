@@ -22,6 +22,24 @@
     var stock = parseInt(r.dataset.stock, 10);
     if (qty && stock > 0) { qty.max = Math.min(99, stock); if (+qty.value > stock) qty.value = stock; }
   });
+  // Share sheet: copy the link or the 口令 (clipboard API, or select-and-copy where it is missing).
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-copy]");
+    if (!b) return;
+    var field = document.getElementById(b.dataset.copy);
+    if (!field) return;
+    var done = function () {
+      var label = b.textContent;
+      b.textContent = b.dataset.copied || label;
+      setTimeout(function () { b.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else {
+      field.select();
+      try { document.execCommand("copy"); done(); } catch (err) { /* the text stays selected to copy by hand */ }
+    }
+  });
   // A button marked data-once can be pressed once (the server also de-duplicates).
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;

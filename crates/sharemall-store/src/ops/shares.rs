@@ -202,6 +202,29 @@ pub fn attribution_for(sql: &mut dyn Sql, now: Timestamp, customer: UserId, shop
     Ok(Attribution::decide(customer, bound_shop, last_touch, owner))
 }
 
+/// The share through which `user` last came to `shop` (within the last-touch window), unless
+/// it is their own: the parent of a share they make now, which is how the fission tree grows.
+pub fn arrived_through(sql: &mut dyn Sql, now: Timestamp, user: UserId, shop: ShopId) -> Result<Option<ShareCode>, Error> {
+    let row = sql.query_opt(
+        "SELECT v.code FROM share_visits v JOIN shares s ON s.code = v.code \
+         WHERE v.visitor = $1 AND v.visited_at >= $2 AND s.shop_id = $3 AND s.sharer_id <> $4 ORDER BY v.visited_at DESC, v.id DESC LIMIT 1",
+        params![format!("u:{user}"), last_touch_cutoff(now), shop, user],
+    )?;
+    row.map(|r| ShareCode::parse(&r.text(0)?)).transpose()
+}
+
+/// A share as its sharer sees it again: what it leads to, for rebuilding its forms.
+pub fn own_share(sql: &mut dyn Sql, code: &ShareCode, sharer: UserId) -> Result<Option<ResolvedShare>, Error> {
+    let row = sql.query_opt(
+        "SELECT code, target_kind, target_id, shop_id, sharer_id FROM shares WHERE code = $1 AND sharer_id = $2",
+        params![code.as_str(), sharer],
+    )?;
+    row.map(|r| {
+        Ok(ResolvedShare { code: r.text(0)?, target_kind: r.text(1)?, target_id: r.text(2)?, shop_id: r.id(3)?, sharer_id: r.id(4)? })
+    })
+    .transpose()
+}
+
 /// The oldest visit that still counts as the last touch of an order placed at `now`.
 pub fn last_touch_cutoff(now: Timestamp) -> Timestamp {
     now.plus_ms(-LAST_TOUCH_WINDOW_MS)

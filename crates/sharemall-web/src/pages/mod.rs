@@ -11,7 +11,9 @@ mod checkout;
 mod console;
 mod console_shares;
 mod orders;
+mod search;
 mod share_links;
+mod share_sheet;
 mod store;
 
 use askama::Template;
@@ -54,6 +56,8 @@ static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(store::routes())
+        .merge(share_sheet::routes())
+        .merge(search::routes())
         .merge(checkout::routes())
         .merge(share_links::routes())
         .merge(account::routes())

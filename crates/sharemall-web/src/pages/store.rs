@@ -12,6 +12,7 @@ use sharemall_app::shops;
 use sharemall_domain::{Error, ProductId, ShopId};
 use sharemall_store::model::{Product, Shop};
 
+use super::share_sheet::ShareSheet;
 use super::{Ctx, Nav, PageResult, SHOP_COOKIE, hue_of, render, set_cookie, yuan};
 use crate::AppState;
 use crate::i18n::Strings;
@@ -96,6 +97,7 @@ struct ShopPage {
     shop: ShopTile,
     products: Vec<Card>,
     registration: String,
+    sheet: ShareSheet,
 }
 
 pub(super) fn remember_shop(mut response: Response, shop: ShopId, secure: bool) -> Response {
@@ -105,7 +107,12 @@ pub(super) fn remember_shop(mut response: Response, shop: ShopId, secure: bool) 
     response
 }
 
-async fn shop_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
+#[derive(Deserialize)]
+struct ShopQuery {
+    share: Option<String>,
+}
+
+async fn shop_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<ShopQuery>) -> PageResult {
     let id: ShopId = id.parse().map_err(|_| Error::not_found("shop"))?;
     let shop = shops::shop(&state.app, id).await?;
     let products = shops::shop_products(&state.app, id, 1, 100).await?;
@@ -115,6 +122,7 @@ async fn shop_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         registration: crate::api::shops::registration_statement(&shop),
         shop: ShopTile::of(&shop),
         products: products.iter().map(|p| Card::of(p, Some(id))).collect(),
+        sheet: ShareSheet::build(&state, &ctx, id, None, q.share.as_deref()).await?,
     };
     Ok(remember_shop(render(&page)?, id, state.secure_cookies))
 }
@@ -146,11 +154,13 @@ struct ProductPage {
     skus: Vec<SkuChoice>,
     any_in_stock: bool,
     added: bool,
+    sheet: ShareSheet,
 }
 
 #[derive(Deserialize)]
 struct ProductQuery {
     added: Option<String>,
+    share: Option<String>,
 }
 
 async fn product_page(
@@ -190,6 +200,7 @@ async fn product_page(
         any_in_stock: first_in_stock.is_some(),
         skus,
         added: q.added.is_some(),
+        sheet: ShareSheet::build(&state, &ctx, shop_id, Some(product_id), q.share.as_deref()).await?,
     };
     Ok(remember_shop(render(&page)?, shop_id, state.secure_cookies))
 }

@@ -182,3 +182,62 @@ async fn platform_product_links_lead_to_the_bound_shop() {
     follow_as(&app, &f.customer.token, &code).await;
     assert_eq!(link(Some(f.customer.token.clone())).await, format!("/shops/{}/products/{}", second.shop_id, f.product.product_id));
 }
+
+/// The page flow: the owner makes a share from the product page's sheet and sees its link, 口令
+/// and QR; a friend pastes chat text carrying the 口令 into the search box and lands on the
+/// product through the share link (the visit recorded); text without a code searches the
+/// catalogue, and a dead 口令 says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_sheet_and_paste_box() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+    let product_page = format!("/shops/{}/products/{}", f.shop.shop_id, f.product.product_id);
+    let page = |path: String, token: Option<String>| {
+        let request = app.client.get(app.url(&path));
+        async move {
+            let request = match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            };
+            request.send().await.unwrap()
+        }
+    };
+
+    let anonymous = page(product_page.clone(), None).await.text().await.unwrap();
+    assert!(anonymous.contains("id=\"share-sign-in\""), "signed out: a sign-in link instead of the button");
+
+    let made = app
+        .client
+        .post(app.url("/shares/new"))
+        .bearer_auth(&f.shop.actor.token)
+        .header("origin", app.url(""))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("shop={}&product={}&back={}", f.shop.shop_id, f.product.product_id, urlencode(&product_page)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status().as_u16(), 303);
+    let location = made.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("{product_page}?share=")), "{location}");
+    let code = location.split("share=").nth(1).unwrap().trim_end_matches("#share").to_string();
+    let sheet = page(location.clone(), Some(f.shop.actor.token.clone())).await.text().await.unwrap();
+    assert!(sheet.contains(&format!("/s/{code}")) && sheet.contains(&format!("￥{code}￥")), "the sheet shows link and 口令");
+    assert!(sheet.contains(&format!("/api/v1/shares/{code}/qr.svg")));
+    // Someone else's code in the URL shows no sheet of theirs.
+    let foreign = page(location, Some(f.customer.token.clone())).await.text().await.unwrap();
+    assert!(!foreign.contains("id=\"share-forms\""));
+
+    let chat = format!("【团购群】这个草莓很甜 ￥{code}￥ 复制这段话打开");
+    let pasted = page(format!("/search?q={}", urlencode(&chat)), None).await;
+    assert_eq!(pasted.status().as_u16(), 303);
+    assert_eq!(pasted.headers()["location"].to_str().unwrap(), format!("/s/{code}"));
+
+    let searched = page(format!("/search?q={}", urlencode("绿茶")), None).await.text().await.unwrap();
+    assert!(searched.contains(&format!("/products/{}", f.product.product_id)), "a plain word searches the catalogue");
+    let dead = page(format!("/search?q={}", urlencode("￥AAAAAAAAAAAA￥")), None).await.text().await.unwrap();
+    assert!(dead.contains("id=\"kouling-missing\""));
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

@@ -1,0 +1,72 @@
+//! The share sheet on product and shop pages: "share" makes the visitor's own share (its parent
+//! is the share that brought them, so re-shares grow the fission tree) and the page comes back
+//! with the link, the 口令, the QR code and the poster.
+
+use axum::Form;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde::Deserialize;
+use sharemall_app::shares::{self, ShareForms};
+use sharemall_domain::{Error, ProductId, ShopId};
+
+use super::{Ctx, PageResult, safe_next, see_other};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/shares/new", post(make_share))
+}
+
+/// What the sheet shows: the button, or the share just made.
+pub struct ShareSheet {
+    pub shop_id: String,
+    /// Empty when the shop itself is shared.
+    pub product_id: String,
+    pub signed_in: bool,
+    /// The page to come back to.
+    pub back: String,
+    pub forms: Option<ShareForms>,
+}
+
+impl ShareSheet {
+    /// The sheet for `shop` (and `product`); `share` is the `?share=` of a share just made.
+    pub async fn build(
+        state: &AppState,
+        ctx: &Ctx,
+        shop: ShopId,
+        product: Option<ProductId>,
+        share: Option<&str>,
+    ) -> Result<ShareSheet, Error> {
+        let forms = match (&ctx.user, share) {
+            (Some(user), Some(code)) => shares::own_forms(&state.app, user, code).await?,
+            _ => None,
+        };
+        let back = ctx.here.split(['?', '#']).next().unwrap_or("/").to_string();
+        Ok(ShareSheet {
+            shop_id: shop.to_string(),
+            product_id: product.map(|p| p.to_string()).unwrap_or_default(),
+            signed_in: ctx.user.is_some(),
+            back,
+            forms,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ShareForm {
+    shop: String,
+    #[serde(default)]
+    product: String,
+    back: String,
+}
+
+async fn make_share(State(state): State<AppState>, ctx: Ctx, Form(form): Form<ShareForm>) -> PageResult {
+    let user = ctx.user()?;
+    let shop: ShopId = form.shop.parse().map_err(|_| Error::not_found("shop"))?;
+    let product =
+        if form.product.is_empty() { None } else { Some(form.product.parse::<ProductId>().map_err(|_| Error::not_found("product"))?) };
+    let made = shares::create_from_page(&state.app, user, shop, product).await?;
+    let back = safe_next(Some(&form.back));
+    let back = back.split(['?', '#']).next().unwrap_or("/");
+    Ok(see_other(&format!("{back}?share={}#share", made.code)))
+}

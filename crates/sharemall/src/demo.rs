@@ -97,7 +97,8 @@ async fn seed_shares(app: &Arc<App>, customers: &[SessionUser], owners: &[Sessio
     Ok(())
 }
 
-/// Orders in every state: unpaid, paid, shipped, received.
+/// Orders in every state: unpaid, paid, shipped, received; customers bound through a share
+/// order in their shop first (attributed to the share).
 async fn seed_orders(
     app: &Arc<App>,
     rng: &mut rand::rngs::StdRng,
@@ -107,8 +108,9 @@ async fn seed_orders(
 ) -> Result<(), Error> {
     for (n, customer) in customers.iter().enumerate() {
         for round in 0..3 {
-            let Some(owner) = owners.choose(rng) else { continue };
-            let Some(shop) = owner.shop_id else { continue };
+            // A customer a share brought in buys there first, so the demo has attributed orders.
+            let bound = if round == 0 { shares::bound_shop(app, customer).await? } else { None };
+            let Some(shop) = bound.or_else(|| owners.choose(rng).and_then(|o| o.shop_id)) else { continue };
             let products = shops::shop_products(app, shop, 1, 50).await?;
             let Some(product) = products.choose(rng) else { continue };
             let Some(sku) = product.skus.first() else { continue };

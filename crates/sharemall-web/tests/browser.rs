@@ -216,6 +216,12 @@ async fn buy_flow(b: &mut Browser, w: &Words, shop_id: &str, phone: &str) {
     b.expect_text(&[SHOP_NAME, PRODUCT_TITLE, w.shop_statement]).await;
     b.shot("shop").await;
     b.submit(".product-link").await;
+    buy_here(b, w).await;
+}
+
+/// From a product page: pick the ¥88.00 gift box, check out, pay in the sandbox, and see the
+/// order paid.
+async fn buy_here(b: &mut Browser, w: &Words) {
     b.expect_text(&[PRODUCT_TITLE, w.returnable, w.buy_now, "250g 礼盒", "¥88.00"]).await;
     // Pick the 250g gift box (¥88.00): the sandbox amount is checked below.
     let radios = b.client.find_all(Locator::Css("input[name=sku]")).await.unwrap();
@@ -312,6 +318,55 @@ async fn console_tour(b: &mut Browser) {
     b.goto("/console/shop").await;
     b.expect_text(&["开店免费"]).await;
     b.shot("open-shop").await;
+}
+
+/// Sharing, in Chinese: the owner makes a share of the product from its share sheet; a friend
+/// pastes the 口令 (inside chat text) into the home page's paste box, lands on the product,
+/// registers and buys; the owner's "My shares" shows the visit, the binding and the order.
+async fn share_tour(b: &mut Browser) {
+    b.lang = "share";
+    b.step = 0;
+    sign_in_as(b, "owner@sharemall.test").await;
+    b.goto("/").await;
+    b.submit(".product-link").await;
+    let product_path = b.path().await;
+    b.expect_text(&["分享给好友"]).await;
+    b.submit("#share-make").await;
+    b.expect_text(&["复制口令", "下载海报"]).await;
+    let kouling = b.client.find(Locator::Css("#share-kouling")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(kouling.starts_with('￥'), "a 口令: {kouling}");
+    b.shot("share-sheet").await;
+
+    // A friend, signed out, pastes the whole chat message.
+    b.client.delete_all_cookies().await.unwrap();
+    b.goto("/").await;
+    b.fill("#paste-text", &format!("【好友推荐】这个红茶很香 {kouling} 复制整段话打开")).await;
+    b.shot("paste-box").await;
+    b.submit("#paste-open").await;
+    assert_eq!(b.path().await, product_path, "the 口令 opens the shared product");
+    b.expect_text(&[PRODUCT_TITLE]).await;
+    b.shot("opened-by-kouling").await;
+
+    // They register (the binding follows them into the account) and buy.
+    b.goto("/register").await;
+    b.fill("#login", "13800138088").await;
+    b.fill("#display_name", "好友小芳").await;
+    b.fill("#password", "a-good-password").await;
+    b.submit("#register-submit").await;
+    b.goto(&product_path).await;
+    buy_here(b, &ZH).await;
+
+    // The owner sees it in My shares.
+    sign_in_as(b, "owner@sharemall.test").await;
+    b.goto("/console/shop/shares").await;
+    b.expect_text(&["我的分享", "裂变树"]).await;
+    // One friend: one visit, one bound customer (counted once though they signed up), one order.
+    for id in ["#share-stats-visits", "#share-stats-bound", "#share-stats-orders"] {
+        let text = b.client.find(Locator::Css(id)).await.unwrap().text().await.unwrap();
+        assert_eq!(text.trim(), "1", "{id}");
+    }
+    b.client.find(Locator::Css("svg#fission-tree")).await.expect("the fission tree is drawn");
+    b.shot("my-shares").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -412,6 +467,7 @@ async fn customer_buys_and_pays_in_both_languages() {
     b.shot("my-orders").await;
 
     console_tour(&mut b).await;
+    share_tour(&mut b).await;
 
     b.client.close().await.unwrap();
     let _ = jobs_stop_tx.send(());

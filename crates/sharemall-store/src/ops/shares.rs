@@ -149,10 +149,10 @@ pub fn binding_of(sql: &mut dyn Sql, visitor: &str) -> Result<Option<ShopId>, Er
     sql.query_opt("SELECT shop_id FROM customer_bindings WHERE visitor = $1", params![visitor])?.map(|r| r.id(0)).transpose()
 }
 
-/// When an anonymous visitor signs up or in, their binding carries over to the account, unless
-/// the account is already bound, and their visits become the account's (they were the same
-/// person, so the share that led them in can still be the last touch of their first order).
-/// Returns the account's binding afterwards.
+/// When an anonymous visitor signs up or in, their binding moves to the account, unless the
+/// account is already bound, and their visits become the account's: they were the same person,
+/// so the share that led them in can be the last touch of their first order, and they count
+/// once among a share's visitors and bound customers. Returns the account's binding afterwards.
 pub fn carry_over(sql: &mut dyn Sql, anonymous: &str, user: &str) -> Result<Option<ShopId>, Error> {
     sql.execute("UPDATE share_visits SET visitor = $2 WHERE visitor = $1", params![anonymous, user])?;
     sql.execute(
@@ -161,6 +161,7 @@ pub fn carry_over(sql: &mut dyn Sql, anonymous: &str, user: &str) -> Result<Opti
          ON CONFLICT (visitor) DO NOTHING",
         params![anonymous, user],
     )?;
+    sql.execute("DELETE FROM customer_bindings WHERE visitor = $1", params![anonymous])?;
     binding_of(sql, user)
 }
 

@@ -114,6 +114,9 @@ backend_test! {
         record("a:cookie-2", &code_a).await;
         let kept = h.store.write(move |sql| shares::carry_over(sql, "a:cookie-2", &bound)).await.expect("carry over");
         assert_eq!(kept, Some(shop_b), "[{:?}] an existing binding is kept", h.kind);
+        // The person counts once: no anonymous binding is left behind.
+        assert_eq!(h.count("SELECT COUNT(*) FROM customer_bindings WHERE visitor LIKE 'a:%'").await, 0, "[{:?}]", h.kind);
+        assert_eq!(h.count("SELECT COUNT(*) FROM customer_bindings").await, 2, "[{:?}]", h.kind);
     }
 }
 

@@ -54,8 +54,11 @@ fn new_code() -> ShareCode {
     ShareCode::from_random(rand::random::<[u8; 16]>())
 }
 
+/// Longest a share may be limited to: a year (a share without a limit never expires).
+pub const MAX_VALID_HOURS: i64 = 24 * 366;
+
 /// Shares a product of a shop, or the shop itself. `parent` is the share through which the
-/// sharer arrived (it builds the fission tree).
+/// sharer arrived (it builds the fission tree); `valid_hours` limits how long the share works.
 pub async fn create(
     app: &App,
     sharer: &SessionUser,
@@ -63,10 +66,15 @@ pub async fn create(
     product: Option<ProductId>,
     channel: Channel,
     parent: Option<ShareCode>,
+    valid_hours: Option<i64>,
 ) -> Result<ShareForms, Error> {
-    let target = product.map_or(ShareTarget::Shop, ShareTarget::Product);
-    let new = NewShare { code: new_code(), target, shop, sharer: sharer.user_id, parent, channel, expires_at: None };
+    if valid_hours.is_some_and(|h| !(1..=MAX_VALID_HOURS).contains(&h)) {
+        return Err(Error::invalid(format!("valid_hours must be 1 to {MAX_VALID_HOURS}")));
+    }
     let now = app.now();
+    let expires_at = valid_hours.map(|h| now.plus_ms(h * 3_600_000));
+    let target = product.map_or(ShareTarget::Shop, ShareTarget::Product);
+    let new = NewShare { code: new_code(), target, shop, sharer: sharer.user_id, parent, channel, expires_at };
     let code = new.code.clone();
     app.store.write(move |sql| shares::create_share(sql, now, &new)).await?;
     forms(app, code, shop, product).await
@@ -77,7 +85,7 @@ pub async fn create(
 pub async fn create_from_page(app: &App, sharer: &SessionUser, shop: ShopId, product: Option<ProductId>) -> Result<ShareForms, Error> {
     let (now, user) = (app.now(), sharer.user_id);
     let parent = app.store.read(move |sql| shares::arrived_through(sql, now, user, shop)).await?;
-    create(app, sharer, shop, product, Channel::Chat, parent).await
+    create(app, sharer, shop, product, Channel::Chat, parent, None).await
 }
 
 /// The forms of a share the user made earlier (the share sheet after "share" was pressed);

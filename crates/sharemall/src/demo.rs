@@ -85,11 +85,11 @@ async fn seed_shares(app: &Arc<App>, customers: &[SessionUser], owners: &[Sessio
     use sharemall_domain::share::{Channel, ShareCode};
     for (i, owner) in owners.iter().enumerate() {
         let Some(shop) = owner.shop_id else { continue };
-        let root = shares::create(app, owner, shop, None, Channel::Chat, None).await?;
+        let root = shares::create(app, owner, shop, None, Channel::Chat, None, None).await?;
         let Some(first) = customers.get(i) else { continue };
         shares::follow(app, &root.code, &format!("u:{}", first.user_id), "Mozilla/5.0 (iPhone) MicroMessenger/8.0", "demo").await?;
         let parent = ShareCode::parse(&root.code)?;
-        let reshare = shares::create(app, first, shop, None, Channel::Moments, Some(parent)).await?;
+        let reshare = shares::create(app, first, shop, None, Channel::Moments, Some(parent), None).await?;
         if let Some(friend) = customers.get(i + owners.len()) {
             shares::follow(app, &reshare.code, &format!("u:{}", friend.user_id), "Mozilla/5.0 (Android 14; Mobile)", "demo").await?;
         }

@@ -241,3 +241,28 @@ async fn share_sheet_and_paste_box() {
 fn urlencode(text: &str) -> String {
     text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+/// An app records visits itself: signed in, or with its own anonymous visitor id; a share made
+/// to last a day stops working after it, and a bad limit is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_visits_and_share_expiry() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+    let body = json!({"shop_id": f.shop.shop_id, "channel": "chat", "valid_hours": 24});
+    let code = app.post("/shares", Some(&f.shop.actor.token), &body).await.ok()["code"].as_str().unwrap().to_string();
+
+    let signed_in = app.post(&format!("/shares/{code}/visits"), Some(&f.customer.token), &json!({})).await;
+    assert_eq!(signed_in.ok()["bound_shop_id"], f.shop.shop_id.as_str());
+    assert_eq!(signed_in.ok()["bound_now"], true);
+    let anonymous = app.post(&format!("/shares/{code}/visits"), None, &json!({"visitor_id": "0123456789abcdef0123456789ABCDEF"})).await;
+    assert_eq!(anonymous.ok()["landing"]["path"], format!("/shops/{}", f.shop.shop_id).as_str());
+    app.post(&format!("/shares/{code}/visits"), None, &json!({})).await.assert_error(422, "invalid_input");
+    app.post(&format!("/shares/{code}/visits"), None, &json!({"visitor_id": "short"})).await.assert_error(422, "invalid_input");
+    assert_eq!(app.count("SELECT COUNT(*) FROM share_visits").await, 2);
+
+    app.advance_ms(24 * 3_600_000 + 1);
+    let late = app.post(&format!("/shares/{code}/visits"), Some(&f.customer.token), &json!({})).await;
+    late.assert_error(404, "not_found");
+    let bad = json!({"shop_id": f.shop.shop_id, "channel": "chat", "valid_hours": 0});
+    app.post("/shares", Some(&f.shop.actor.token), &bad).await.assert_error(422, "invalid_input");
+}

@@ -321,3 +321,17 @@ pub async fn startup_ms(db_url: &str) -> anyhow::Result<f64> {
     let _ = child.kill().await;
     ready.ok_or_else(|| anyhow::anyhow!("server did not become ready"))
 }
+
+/// The machine's own yardsticks from the same run: fsync latency (the floor under any durable
+/// commit) and the rate of a trivial request through the same stack (`/healthz`).
+pub struct Baselines {
+    pub fsync_ms: f64,
+    pub healthz: LoadResult,
+}
+
+pub async fn baselines(server: &BenchServer, concurrency: usize, requests: u64) -> anyhow::Result<Baselines> {
+    let fsync_ms = tokio::task::spawn_blocking(fsync_median_ms).await??;
+    let health_url = format!("{}/healthz", server.base);
+    let healthz = drive(&server.client, concurrency, requests.min(20_000), move |_| request("GET", &health_url, &[], None)).await;
+    Ok(Baselines { fsync_ms, healthz })
+}

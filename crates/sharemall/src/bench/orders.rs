@@ -140,15 +140,8 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     let batch_max = args.batch_max.unwrap_or(settings.database.batch_max);
     let server = harness::start(settings, batch_max).await?;
     let app = Arc::clone(&server.app);
-    let fsync_ms = tokio::task::spawn_blocking(harness::fsync_median_ms).await??;
     let tokens = Arc::new(harness::customers(&app, args.concurrency.min(256)).await?);
-
-    // Baseline: a trivial request through the same stack.
-    let health_url = format!("{}/healthz", server.base);
-    let health = harness::drive(&server.client, args.concurrency, args.requests.min(20_000), move |_| {
-        harness::request("GET", &health_url, &[], None)
-    })
-    .await;
+    let harness::Baselines { fsync_ms, healthz: health } = harness::baselines(&server, args.concurrency, args.requests).await?;
 
     // Timed phase: stock that cannot run out.
     let sku_count = if shape == Shape::Hot { 1 } else { args.skus.max(1) };

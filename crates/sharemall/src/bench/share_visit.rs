@@ -70,6 +70,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
     let app = Arc::clone(&server.app);
     let accounts = harness::customer_accounts(&app, args.concurrency.clamp(16, 256)).await?;
     let (tokens, users): (Vec<String>, Vec<UserId>) = accounts.into_iter().unzip();
+    let baselines = harness::baselines(&server, args.concurrency, args.requests).await?;
 
     // Two shops, each selling one SKU, each with its own share tree.
     let mut codes = Vec::new();
@@ -156,6 +157,8 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
         "visits_recorded": visits,
         "visitors_bound": visitors_bound,
         "attribution": {"buyers": buyers, "unbound": unbound, "orders": phase_json(&orders), "attributed": attributed},
+        "healthz": phase_json(&baselines.healthz),
+        "fsync_ms": (baselines.fsync_ms * 1_000.0).round() / 1_000.0,
         "rss_mb": rss_mb.round(),
         "check_violations": violations,
         "invariants_ok": invariants_ok,

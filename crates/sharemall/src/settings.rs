@@ -5,6 +5,8 @@ use serde::Deserialize;
 use sharemall_app::config::AppConfig;
 use sharemall_domain::Money;
 use sharemall_domain::pricing::ShippingRule;
+use sharemall_domain::share::BindingPolicy;
+use sharemall_domain::time::DAY_MS;
 use std::path::Path;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -14,6 +16,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub orders: OrderSettings,
     pub payments: PaymentSettings,
+    pub sharing: SharingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +53,28 @@ pub struct OrderSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct PaymentSettings {
     pub sandbox_key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SharingSettings {
+    /// `protected`: the first share visit binds a customer for `protection_days`, and only a
+    /// visit after that may move them; `permanent`: the first binding is for good.
+    pub binding: BindingMode,
+    pub protection_days: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingMode {
+    Protected,
+    Permanent,
+}
+
+impl Default for SharingSettings {
+    fn default() -> Self {
+        SharingSettings { binding: BindingMode::Protected, protection_days: 15 }
+    }
 }
 
 impl Default for ServerSettings {
@@ -114,6 +139,10 @@ impl Settings {
             },
             sandbox_key: self.payments.sandbox_key.clone(),
             public_url: self.public_url(),
+            binding: match self.sharing.binding {
+                BindingMode::Protected => BindingPolicy::Protected { protection_ms: self.sharing.protection_days.clamp(1, 365) * DAY_MS },
+                BindingMode::Permanent => BindingPolicy::Permanent,
+            },
             ..AppConfig::default()
         }
     }
@@ -146,6 +175,23 @@ mod tests {
         assert_eq!(settings.app_config().pay_window_ms, 600_000);
         std::fs::write(&file, "[server]\nbnid = \"typo\"\n").unwrap();
         assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "unknown keys are refused, not ignored");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn binding_mode_is_chosen_by_the_operator() {
+        let dir = std::env::temp_dir().join(format!("sharemall-settings-{}", std::process::id() + 1));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sharemall.toml");
+        let defaults = Settings::load_with_env(&file, Some(config::Map::new())).unwrap();
+        assert_eq!(defaults.app_config().binding, BindingPolicy::Protected { protection_ms: 15 * DAY_MS });
+        std::fs::write(&file, "[sharing]\nprotection_days = 30\n").unwrap();
+        let longer = Settings::load_with_env(&file, Some(config::Map::new())).unwrap();
+        assert_eq!(longer.app_config().binding, BindingPolicy::Protected { protection_ms: 30 * DAY_MS });
+        let env = config::Map::from([("SHAREMALL__SHARING__BINDING".to_string(), "permanent".to_string())]);
+        assert_eq!(Settings::load_with_env(&file, Some(env)).unwrap().app_config().binding, BindingPolicy::Permanent);
+        std::fs::write(&file, "[sharing]\nbinding = \"forever\"\n").unwrap();
+        assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "an unknown mode is refused");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -22,6 +22,10 @@
     var stock = parseInt(r.dataset.stock, 10);
     if (qty && stock > 0) { qty.max = Math.min(99, stock); if (+qty.value > stock) qty.value = stock; }
   });
+  // The parcel card's print button; the page's print style leaves only the card, at A6.
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-print]")) window.print();
+  });
   // A button marked data-once can be pressed once (the server also de-duplicates).
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;

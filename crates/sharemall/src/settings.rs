@@ -5,7 +5,7 @@ use serde::Deserialize;
 use sharemall_app::config::AppConfig;
 use sharemall_domain::Money;
 use sharemall_domain::pricing::ShippingRule;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -14,6 +14,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub orders: OrderSettings,
     pub payments: PaymentSettings,
+    pub media: MediaSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +51,15 @@ pub struct OrderSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct PaymentSettings {
     pub sandbox_key: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// The font posters and parcel cards are drawn with (TrueType/OpenType or .ttc, with Chinese
+    /// glyphs), e.g. one shipped with the deployment. Unset: the system's well-known locations
+    /// (on Debian, the package fonts-wqy-microhei).
+    pub font: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -114,6 +124,7 @@ impl Settings {
             },
             sandbox_key: self.payments.sandbox_key.clone(),
             public_url: self.public_url(),
+            font_paths: self.media.font.iter().cloned().collect(),
             ..AppConfig::default()
         }
     }
@@ -144,6 +155,10 @@ mod tests {
         assert_eq!(settings.orders.pay_window_secs, 600);
         assert_eq!(settings.database.url, "sqlite://data/sharemall.db", "untouched keys keep their defaults");
         assert_eq!(settings.app_config().pay_window_ms, 600_000);
+        assert!(settings.app_config().font_paths.is_empty(), "no font set: the system's locations");
+        let env = config::Map::from([("SHAREMALL__MEDIA__FONT".to_string(), "/opt/fonts/wqy-microhei.ttc".to_string())]);
+        let settings = Settings::load_with_env(&file, Some(env)).unwrap();
+        assert_eq!(settings.app_config().font_paths, [PathBuf::from("/opt/fonts/wqy-microhei.ttc")]);
         std::fs::write(&file, "[server]\nbnid = \"typo\"\n").unwrap();
         assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "unknown keys are refused, not ignored");
         std::fs::remove_dir_all(&dir).unwrap();

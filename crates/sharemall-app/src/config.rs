@@ -5,6 +5,7 @@ use sharemall_domain::order::{DEFAULT_AUTO_RECEIVE_MS, DEFAULT_PAY_WINDOW_MS};
 use sharemall_domain::pricing::ShippingRule;
 use sharemall_domain::share::BindingPolicy;
 use sharemall_domain::time::{DAY_MS, HOUR_MS};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -31,6 +32,9 @@ pub struct AppConfig {
     /// Unknown share codes an address may try within `share_miss_window_ms` (anti-enumeration).
     pub share_misses_max: u32,
     pub share_miss_window_ms: i64,
+    /// Fonts to try, in order, for posters and parcel cards (they print Chinese); empty means
+    /// the well-known system locations (`CjkFont::system_paths`).
+    pub font_paths: Vec<PathBuf>,
 }
 
 impl Default for AppConfig {
@@ -50,6 +54,7 @@ impl Default for AppConfig {
             binding: BindingPolicy::DEFAULT,
             share_misses_max: 30,
             share_miss_window_ms: 10 * 60 * 1_000,
+            font_paths: Vec::new(),
         }
     }
 }

@@ -11,9 +11,11 @@ pub mod demo;
 pub mod import;
 pub mod jobs;
 pub mod orders;
+pub mod parcel_cards;
 pub mod payments;
 pub mod sandbox;
 pub mod session_cache;
+pub mod share_media;
 pub mod share_stats;
 pub mod shares;
 pub mod shops;
@@ -41,6 +43,8 @@ pub struct App {
     throttle: Throttle,
     sessions: session_cache::SessionCache,
     share_misses: Throttle,
+    /// The font and the render slots for posters and parcel cards.
+    media: share_media::Renderer,
     order_numbers: OrderNumbers,
     http: reqwest::Client,
     dummy_hash: String,
@@ -57,6 +61,7 @@ impl App {
             throttle: Throttle::new(config.sign_in_failures_max, config.sign_in_window_ms),
             sessions: session_cache::SessionCache::default(),
             share_misses: Throttle::new(config.share_misses_max, config.share_miss_window_ms),
+            media: share_media::Renderer::load(&config.font_paths),
             order_numbers: OrderNumbers::new(),
             store,
             clock,

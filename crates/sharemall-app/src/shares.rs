@@ -50,7 +50,7 @@ fn landing(share: &ResolvedShare) -> ShareLanding {
     }
 }
 
-fn new_code() -> ShareCode {
+pub(crate) fn new_code() -> ShareCode {
     ShareCode::from_random(rand::random::<[u8; 16]>())
 }
 
@@ -119,7 +119,7 @@ async fn forms(app: &App, code: ShareCode, shop: ShopId, product: Option<Product
 }
 
 /// Refuses an address that has tried too many unknown codes (a scraper enumerating them).
-fn guard(app: &App, client_addr: &str) -> Result<(), Error> {
+pub(crate) fn guard(app: &App, client_addr: &str) -> Result<(), Error> {
     if app.share_misses.allowed(client_addr, app.now().millis()) {
         Ok(())
     } else {
@@ -127,7 +127,8 @@ fn guard(app: &App, client_addr: &str) -> Result<(), Error> {
     }
 }
 
-fn count_miss(app: &App, client_addr: &str, result: &Result<impl Sized, Error>) {
+/// Counts a `not_found` answer against the address (see [`guard`]).
+pub(crate) fn count_miss(app: &App, client_addr: &str, result: &Result<impl Sized, Error>) {
     if result.as_ref().is_err_and(|e| e.code == ErrorCode::NotFound) {
         app.share_misses.record_failure(client_addr, app.now().millis());
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod order;
+pub mod parcel_card;
 pub mod payment;
 pub mod pricing;
 pub mod share;

@@ -12,6 +12,18 @@ pub fn check_shop_name(name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
+/// A stable hue (0–359) for a shop, from its id: a shop has no colour of its own, yet its logo,
+/// its posters and its parcel cards should all wear the same one. FNV-1a, so every process and
+/// every release agrees.
+pub fn brand_hue(key: &str) -> u16 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in key.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash % 360) as u16
+}
+
 /// What the shop homepage must show about the owner's business registration
 /// (E-commerce Law art. 10 and 76): the registration details when the owner has them,
 /// otherwise the statutory statement that none is needed.

@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_share_stats.sql"),
         postgres: include_str!("../migrations/postgres/0004_share_stats.sql"),
     },
+    Migration {
+        version: 5,
+        name: "parcel_cards",
+        sqlite: include_str!("../migrations/sqlite/0005_parcel_cards.sql"),
+        postgres: include_str!("../migrations/postgres/0005_parcel_cards.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -16,6 +16,8 @@ mod jobs;
 mod lifecycle;
 #[path = "store/orders_pg.rs"]
 mod orders_pg;
+#[path = "store/parcel_cards.rs"]
+mod parcel_cards;
 #[path = "store/queries.rs"]
 mod queries;
 #[path = "store/races.rs"]

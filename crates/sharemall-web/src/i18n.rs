@@ -96,6 +96,9 @@ strings! {
     shares_by_share, shares_by_sharer, shares_none, shares_not_drawn, shares_truncated, shares_counting_note,
     channel_link, channel_kouling, channel_qr, channel_poster, channel_parcel_card, channel_chat, channel_moments,
     page_previous, page_next,
+    // Parcel cards (包裹卡): the designer page in the shop console.
+    parcel_cards, card_intro, card_message_label, card_message_default, card_offer_label, card_offer_default, card_limits_hint,
+    card_create, card_preview, card_download, card_print, card_print_hint, card_earlier, card_none, card_unavailable,
 }
 
 pub const ZH: Strings = Strings {
@@ -334,6 +337,21 @@ pub const ZH: Strings = Strings {
     channel_moments: "朋友圈",
     page_previous: "上一页",
     page_next: "下一页",
+    parcel_cards: "包裹卡",
+    card_intro: "把包裹卡放进每个包裹：买家扫码即进入你的店铺，并绑定为你的客户。",
+    card_message_label: "给买家的话",
+    card_message_default: "感谢您的支持！扫码加入会员，下次购物更优惠。",
+    card_offer_label: "扫码理由",
+    card_offer_default: "扫码入会 领红包",
+    card_limits_hint: "留言 1–80 字，可换行；扫码理由 1–24 字。",
+    card_create: "生成包裹卡",
+    card_preview: "包裹卡预览",
+    card_download: "下载图片",
+    card_print: "打印",
+    card_print_hint: "A6 尺寸（105 × 148 毫米），300 dpi，打印时选择“实际大小”。",
+    card_earlier: "已生成的包裹卡",
+    card_none: "还没有包裹卡。",
+    card_unavailable: "服务器缺少中文字体，暂时无法生成卡片图片（运维：安装 fonts-wqy-microhei）。",
 };
 
 pub const EN: Strings = Strings {
@@ -572,6 +590,21 @@ pub const EN: Strings = Strings {
     channel_moments: "Moments",
     page_previous: "Previous",
     page_next: "Next",
+    parcel_cards: "Parcel cards",
+    card_intro: "Slip a card into every parcel: a buyer who scans it lands in your shop and becomes your customer.",
+    card_message_label: "Message to the buyer",
+    card_message_default: "Thank you for your order! Scan to join our members and save next time.",
+    card_offer_label: "Reason to scan",
+    card_offer_default: "Join & get a red packet",
+    card_limits_hint: "Message 1–80 characters, line breaks kept; reason 1–24 characters.",
+    card_create: "Make the card",
+    card_preview: "Parcel card preview",
+    card_download: "Download image",
+    card_print: "Print",
+    card_print_hint: "A6 (105 × 148 mm) at 300 dpi; print at actual size.",
+    card_earlier: "Your cards",
+    card_none: "No cards yet.",
+    card_unavailable: "The server has no Chinese font, so card images can't be drawn yet (operators: install fonts-wqy-microhei).",
 };
 
 impl Strings {

@@ -40,6 +40,10 @@
       try { document.execCommand("copy"); done(); } catch (err) { /* the text stays selected to copy by hand */ }
     }
   });
+  // The parcel card's print button; the page's print style leaves only the card, at A6.
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-print]")) window.print();
+  });
   // A button marked data-once can be pressed once (the server also de-duplicates).
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;

@@ -335,6 +335,20 @@ async fn share_tour(b: &mut Browser) {
     b.expect_text(&["复制口令", "下载海报"]).await;
     let kouling = b.client.find(Locator::Css("#share-kouling")).await.unwrap().prop("value").await.unwrap().unwrap();
     assert!(kouling.starts_with('￥'), "a 口令: {kouling}");
+    // The QR code is a real image (the poster link is checked over HTTP in the API tests).
+    let mut qr_width = serde_json::Value::Null;
+    for _ in 0..50 {
+        qr_width = b
+            .client
+            .execute("const i = document.getElementById('share-qr'); return i.complete ? i.naturalWidth : 0;", vec![])
+            .await
+            .unwrap();
+        if qr_width.as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(qr_width.as_i64().unwrap_or(0) > 0, "the QR code did not load: {qr_width}");
     b.shot("share-sheet").await;
 
     // A friend, signed out, pastes the whole chat message.

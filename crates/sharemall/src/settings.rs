@@ -7,7 +7,7 @@ use sharemall_domain::Money;
 use sharemall_domain::pricing::ShippingRule;
 use sharemall_domain::share::BindingPolicy;
 use sharemall_domain::time::DAY_MS;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -17,6 +17,7 @@ pub struct Settings {
     pub orders: OrderSettings,
     pub payments: PaymentSettings,
     pub sharing: SharingSettings,
+    pub media: MediaSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +76,15 @@ impl Default for SharingSettings {
     fn default() -> Self {
         SharingSettings { binding: BindingMode::Protected, protection_days: 15 }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// The font posters and parcel cards are drawn with (TrueType/OpenType or .ttc, with Chinese
+    /// glyphs), e.g. one shipped with the deployment. Unset: the system's well-known locations
+    /// (on Debian, the package fonts-wqy-microhei).
+    pub font: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -143,6 +153,7 @@ impl Settings {
                 BindingMode::Protected => BindingPolicy::Protected { protection_ms: self.sharing.protection_days.clamp(1, 365) * DAY_MS },
                 BindingMode::Permanent => BindingPolicy::Permanent,
             },
+            font_paths: self.media.font.iter().cloned().collect(),
             ..AppConfig::default()
         }
     }
@@ -173,6 +184,10 @@ mod tests {
         assert_eq!(settings.orders.pay_window_secs, 600);
         assert_eq!(settings.database.url, "sqlite://data/sharemall.db", "untouched keys keep their defaults");
         assert_eq!(settings.app_config().pay_window_ms, 600_000);
+        assert!(settings.app_config().font_paths.is_empty(), "no font set: the system's locations");
+        let env = config::Map::from([("SHAREMALL__MEDIA__FONT".to_string(), "/opt/fonts/wqy-microhei.ttc".to_string())]);
+        let settings = Settings::load_with_env(&file, Some(env)).unwrap();
+        assert_eq!(settings.app_config().font_paths, [PathBuf::from("/opt/fonts/wqy-microhei.ttc")]);
         std::fs::write(&file, "[server]\nbnid = \"typo\"\n").unwrap();
         assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "unknown keys are refused, not ignored");
         std::fs::remove_dir_all(&dir).unwrap();

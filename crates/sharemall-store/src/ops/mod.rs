@@ -12,6 +12,7 @@ pub mod order_batch;
 pub mod orders;
 pub mod orders_pg;
 pub mod orders_sqlite;
+pub mod parcel_cards;
 pub mod payments;
 pub mod sandbox;
 pub mod share_stats;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod orders;
+pub mod share_media;
 pub mod share_stats;
 pub mod shares;
 pub mod shops;
@@ -43,4 +44,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(orders::routes())
         .merge(shares::routes())
         .merge(share_stats::routes())
+        .merge(share_media::routes())
 }

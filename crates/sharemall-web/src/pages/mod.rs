@@ -9,6 +9,7 @@
 mod account;
 mod checkout;
 mod console;
+mod console_card;
 mod console_shares;
 mod orders;
 mod search;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(orders::routes())
         .merge(console::routes())
         .merge(console_shares::routes())
+        .merge(console_card::routes())
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/images/products/{file}", get(store::product_image))
@@ -328,12 +330,8 @@ pub fn form_key(user: &SessionUser, token: &str, what: &str) -> Result<Idempoten
 
 /// A stable hue for something without one of its own (shops).
 pub fn hue_of(text: &str) -> i64 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in text.bytes() {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    i64::from(hash % 360)
+    // The same hue the shop's posters and parcel cards are printed in.
+    i64::from(sharemall_domain::shop::brand_hue(text))
 }
 
 #[cfg(test)]

@@ -129,6 +129,12 @@ fn with_search_path(base: &str, schema: &str) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with the app's settings adjusted by `configure` (the public URL is set
+/// before it runs).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut AppConfig)) -> TestApp {
     let (url, db, backend) = match postgres_url() {
         None => {
             let dir = tempfile::Builder::new().prefix("sharemall-api-test-").tempdir().expect("temp dir");
@@ -158,7 +164,9 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("local addr").port();
     let address = format!("http://127.0.0.1:{port}");
-    let app = App::new(store, Arc::new(clock.clone()), AppConfig { public_url: address.clone(), ..AppConfig::default() }).expect("app");
+    let mut config = AppConfig { public_url: address.clone(), ..AppConfig::default() };
+    configure(&mut config);
+    let app = App::new(store, Arc::new(clock.clone()), config).expect("app");
     let router = sharemall_web::router(AppState::new(Arc::clone(&app)));
     let (shutdown, stop) = oneshot::channel::<()>();
     tokio::spawn(sharemall_web::serve(listener, router, async move {

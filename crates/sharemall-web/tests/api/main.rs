@@ -10,5 +10,6 @@ mod helpers;
 mod orders;
 mod payments;
 mod scoping;
+mod share_media;
 mod share_stats;
 mod shares;

@@ -381,6 +381,27 @@ async fn share_tour(b: &mut Browser) {
     }
     b.client.find(Locator::Css("svg#fission-tree")).await.expect("the fission tree is drawn");
     b.shot("my-shares").await;
+
+    // A parcel insert card for the next parcels: designed, previewed, ready to print.
+    b.goto("/console/shop/card").await;
+    b.fill("#card-message", "感谢支持小林的好物小店！扫码入会，下次购物更优惠。").await;
+    b.fill("#card-offer", "扫码入会 领5元红包").await;
+    b.submit("#card-create").await;
+    b.assert_no_error().await;
+    let mut card_width = serde_json::Value::Null;
+    for _ in 0..100 {
+        card_width = b
+            .client
+            .execute("const i = document.getElementById('card-preview'); return i.complete ? i.naturalWidth : 0;", vec![])
+            .await
+            .unwrap();
+        if card_width.as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(card_width.as_i64(), Some(1240), "the A6 card preview (1240 px wide at 300 dpi)");
+    b.shot("parcel-card").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,12 +16,17 @@ use crate::sql::{Backend, Row, Sql, Value};
 /// `page_size=1024` (for new databases): orders touch many B-tree leaves at random (customer
 /// and idempotency indexes), and every dirtied page is written whole to the WAL at commit; at
 /// 1 KiB instead of 4 KiB the WAL volume per order drops and the benchmark rose by about a tenth.
+///
+/// `mmap_size` (256 MiB): pages missing from the page cache are read from the mapped file instead
+/// of by a `pread` each; share visits, which touch index pages all over the file, rose by about a
+/// tenth (orders unchanged). Writes still go through the WAL.
 pub fn open(path: &Path) -> Result<Connection, Error> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(db_error)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_error)?;
     conn.execute_batch(
-        "PRAGMA page_size=1024; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+        "PRAGMA page_size=1024; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; \
+         PRAGMA mmap_size=268435456;",
     )
     .map_err(db_error)?;
     // Statements are prepared once per connection and reused: most of a batch's work is the

@@ -3,8 +3,10 @@
 //! What each number counts, per share:
 //! - `visits`: every visit recorded through the share; `unique_visitors`: distinct visitors (an
 //!   anonymous visitor who later signed in counts once: carry-over moved their visits).
-//! - `bound_customers`: bindings whose `share_code` is the share, as they stand now (a binding
-//!   taken over after its protection lapsed counts for the share that took it).
+//! - `bound_customers`: visits through the share that bound their visitor: a first binding, or
+//!   one taken over after the old protection lapsed. An event count, so a share keeps the credit
+//!   for a customer it brought even if another share takes them over later; an anonymous visitor
+//!   whose account was already bound when they signed in counts for nobody.
 //! - `orders`: orders whose last-touch share it is and that are paid and not fully returned,
 //!   i.e. [`OrderStatus::is_paid`]: to_ship, shipped, received, completed, refunding. Not
 //!   `created` (unpaid: the deadline may still cancel it), not `cancelled` (never paid), not
@@ -153,6 +155,10 @@ fn counted_statuses() -> String {
     OrderStatus::ALL.iter().filter(|s| s.is_paid()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
 }
 
+/// The visits that bound their visitor, as a BIGINT on both backends (`bound` is an integer on
+/// SQLite and a boolean on PostgreSQL; both read as a condition).
+const BOUND_SUM: &str = "CAST(SUM(CASE WHEN v.bound THEN 1 ELSE 0 END) AS BIGINT)";
+
 /// A root is a share of the shop with no parent, or whose parent is another shop's share.
 const ROOT_FILTER: &str = "s.shop_id = $1 AND (p.code IS NULL OR p.shop_id <> s.shop_id)";
 
@@ -165,7 +171,7 @@ pub fn shop_totals(sql: &mut dyn Sql, shop: ShopId) -> Result<ShopShareTotals, E
              (SELECT COUNT(*) FROM shares s LEFT JOIN shares p ON p.code = s.parent_code WHERE {ROOT_FILTER}), \
              (SELECT COUNT(*) FROM share_visits v JOIN shares s ON s.code = v.code WHERE s.shop_id = $1), \
              (SELECT COUNT(DISTINCT v.visitor) FROM share_visits v JOIN shares s ON s.code = v.code WHERE s.shop_id = $1), \
-             (SELECT COUNT(*) FROM customer_bindings b JOIN shares s ON s.code = b.share_code WHERE s.shop_id = $1), \
+             (SELECT COUNT(*) FROM share_visits v JOIN shares s ON s.code = v.code WHERE s.shop_id = $1 AND v.bound), \
              (SELECT COUNT(*) FROM orders o JOIN shares s ON s.code = o.share_code WHERE s.shop_id = $1 AND o.status IN ({statuses})), \
              (SELECT CAST(COALESCE(SUM(o.paid_fen - o.refunded_fen), 0) AS BIGINT) FROM orders o JOIN shares s ON s.code = o.share_code \
               WHERE s.shop_id = $1 AND o.status IN ({statuses}))",
@@ -209,10 +215,8 @@ pub fn share_tree(sql: &mut dyn Sql, shop: ShopId, page: RootPage) -> Result<Sha
            UNION ALL \
            SELECT c.code, t.depth + 1 FROM tree t JOIN shares c ON c.parent_code = t.code WHERE c.shop_id = $1 AND t.depth < $4{walk_limit}), \
          page (code, depth) AS (SELECT code, depth FROM tree LIMIT $5), \
-         visit_counts (code, visits, visitors) AS ( \
-           SELECT v.code, COUNT(*), COUNT(DISTINCT v.visitor) FROM share_visits v WHERE v.code IN (SELECT code FROM page) GROUP BY v.code), \
-         binding_counts (code, bound) AS ( \
-           SELECT b.share_code, COUNT(*) FROM customer_bindings b WHERE b.share_code IN (SELECT code FROM page) GROUP BY b.share_code), \
+         visit_counts (code, visits, visitors, bound) AS ( \
+           SELECT v.code, COUNT(*), COUNT(DISTINCT v.visitor), {bound_sum} FROM share_visits v WHERE v.code IN (SELECT code FROM page) GROUP BY v.code), \
          order_counts (code, orders, gmv) AS ( \
            SELECT o.share_code, COUNT(*), CAST(SUM(o.paid_fen - o.refunded_fen) AS BIGINT) FROM orders o \
            WHERE o.share_code IN (SELECT code FROM page) AND o.status IN ({statuses}) GROUP BY o.share_code), \
@@ -220,13 +224,14 @@ pub fn share_tree(sql: &mut dyn Sql, shop: ShopId, page: RootPage) -> Result<Sha
            SELECT c.parent_code, COUNT(*) FROM shares c WHERE c.parent_code IN (SELECT code FROM page) AND c.shop_id = $1 GROUP BY c.parent_code) \
          SELECT s.code, CASE WHEN g.depth = 0 THEN NULL ELSE s.parent_code END, g.depth, s.target_kind, s.target_id, \
            CASE s.target_kind WHEN 'product' THEN pr.title WHEN 'shop' THEN sh.name END, s.channel, s.sharer_id, u.display_name, s.created_at, \
-           COALESCE(vc.visits, 0), COALESCE(vc.visitors, 0), COALESCE(bc.bound, 0), COALESCE(oc.orders, 0), COALESCE(oc.gmv, 0), \
+           COALESCE(vc.visits, 0), COALESCE(vc.visitors, 0), COALESCE(vc.bound, 0), COALESCE(oc.orders, 0), COALESCE(oc.gmv, 0), \
            COALESCE(rc.reshares, 0) \
          FROM page g JOIN shares s ON s.code = g.code JOIN users u ON u.id = s.sharer_id JOIN shops sh ON sh.id = s.shop_id \
          LEFT JOIN products pr ON s.target_kind = 'product' AND pr.id = s.target_id \
-         LEFT JOIN visit_counts vc ON vc.code = s.code LEFT JOIN binding_counts bc ON bc.code = s.code \
+         LEFT JOIN visit_counts vc ON vc.code = s.code \
          LEFT JOIN order_counts oc ON oc.code = s.code LEFT JOIN reshare_counts rc ON rc.code = s.code",
-        statuses = counted_statuses()
+        statuses = counted_statuses(),
+        bound_sum = BOUND_SUM
     );
     // One more row than kept, to know whether the tree was cut.
     let limit = i64::try_from(MAX_TREE_NODES).unwrap_or(i64::MAX).saturating_add(1);
@@ -313,23 +318,22 @@ pub fn sharer_stats(sql: &mut dyn Sql, shop: ShopId, limit: i64) -> Result<Vec<S
     let query = format!(
         "WITH mine (code, sharer_id) AS (SELECT code, sharer_id FROM shares WHERE shop_id = $1), \
          share_counts (sharer_id, shares) AS (SELECT sharer_id, COUNT(*) FROM mine GROUP BY sharer_id), \
-         visit_counts (sharer_id, visits, visitors) AS ( \
-           SELECT m.sharer_id, COUNT(*), COUNT(DISTINCT v.visitor) FROM share_visits v JOIN mine m ON m.code = v.code GROUP BY m.sharer_id), \
-         binding_counts (sharer_id, bound) AS ( \
-           SELECT m.sharer_id, COUNT(*) FROM customer_bindings b JOIN mine m ON m.code = b.share_code GROUP BY m.sharer_id), \
+         visit_counts (sharer_id, visits, visitors, bound) AS ( \
+           SELECT m.sharer_id, COUNT(*), COUNT(DISTINCT v.visitor), {bound_sum} FROM share_visits v JOIN mine m ON m.code = v.code GROUP BY m.sharer_id), \
          order_counts (sharer_id, orders, gmv) AS ( \
            SELECT m.sharer_id, COUNT(*), CAST(SUM(o.paid_fen - o.refunded_fen) AS BIGINT) FROM orders o JOIN mine m ON m.code = o.share_code \
            WHERE o.status IN ({statuses}) GROUP BY m.sharer_id), \
          reshare_counts (sharer_id, reshares) AS ( \
            SELECT m.sharer_id, COUNT(*) FROM shares c JOIN mine m ON m.code = c.parent_code WHERE c.shop_id = $1 GROUP BY m.sharer_id) \
-         SELECT sc.sharer_id, u.display_name, sc.shares, COALESCE(vc.visits, 0), COALESCE(vc.visitors, 0), COALESCE(bc.bound, 0), \
+         SELECT sc.sharer_id, u.display_name, sc.shares, COALESCE(vc.visits, 0), COALESCE(vc.visitors, 0), COALESCE(vc.bound, 0), \
            COALESCE(oc.orders, 0), COALESCE(oc.gmv, 0), COALESCE(rc.reshares, 0) \
          FROM share_counts sc JOIN users u ON u.id = sc.sharer_id \
-         LEFT JOIN visit_counts vc ON vc.sharer_id = sc.sharer_id LEFT JOIN binding_counts bc ON bc.sharer_id = sc.sharer_id \
+         LEFT JOIN visit_counts vc ON vc.sharer_id = sc.sharer_id \
          LEFT JOIN order_counts oc ON oc.sharer_id = sc.sharer_id LEFT JOIN reshare_counts rc ON rc.sharer_id = sc.sharer_id \
          ORDER BY COALESCE(oc.gmv, 0) DESC, COALESCE(oc.orders, 0) DESC, COALESCE(vc.visits, 0) DESC, sc.shares DESC, sc.sharer_id \
          LIMIT $2",
-        statuses = counted_statuses()
+        statuses = counted_statuses(),
+        bound_sum = BOUND_SUM
     );
     sql.query(&query, params![shop, limit.clamp(1, MAX_SHARERS)])?
         .iter()

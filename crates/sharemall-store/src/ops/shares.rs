@@ -115,11 +115,11 @@ pub struct VisitCommand {
 /// bound, or their binding's protection has run out.
 pub fn record_visit(sql: &mut dyn Sql, visit: &VisitCommand) -> Result<Visit, Error> {
     let share = resolve(sql, visit.now, &visit.code)?;
-    sql.execute(
-        "INSERT INTO share_visits (code, visitor, device, visited_at) VALUES ($1, $2, $3, $4)",
-        params![visit.code.as_str(), visit.visitor.as_str(), visit.device.as_str(), visit.now],
-    )?;
     let bound_now = bind(sql, visit, share.shop_id)?;
+    sql.execute(
+        "INSERT INTO share_visits (code, visitor, device, visited_at, bound) VALUES ($1, $2, $3, $4, $5)",
+        params![visit.code.as_str(), visit.visitor.as_str(), visit.device.as_str(), visit.now, bound_now],
+    )?;
     let bound_shop = binding_of(sql, &visit.visitor)?.ok_or_else(|| Error::internal("a visit left its visitor unbound"))?;
     Ok(Visit { share, bound_shop, bound_now })
 }
@@ -154,7 +154,12 @@ pub fn binding_of(sql: &mut dyn Sql, visitor: &str) -> Result<Option<ShopId>, Er
 /// so the share that led them in can be the last touch of their first order, and they count
 /// once among a share's visitors and bound customers. Returns the account's binding afterwards.
 pub fn carry_over(sql: &mut dyn Sql, anonymous: &str, user: &str) -> Result<Option<ShopId>, Error> {
-    sql.execute("UPDATE share_visits SET visitor = $2 WHERE visitor = $1", params![anonymous, user])?;
+    // An account already bound was no new customer: the anonymous visits bound no one.
+    if binding_of(sql, user)?.is_some() {
+        sql.execute("UPDATE share_visits SET visitor = $2, bound = $3 WHERE visitor = $1", params![anonymous, user, false])?;
+    } else {
+        sql.execute("UPDATE share_visits SET visitor = $2 WHERE visitor = $1", params![anonymous, user])?;
+    }
     sql.execute(
         "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) \
          SELECT CAST($2 AS TEXT), shop_id, share_code, bound_at, protected_until FROM customer_bindings WHERE visitor = $1 \

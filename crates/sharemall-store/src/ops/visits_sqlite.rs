@@ -1,5 +1,5 @@
 //! Share visits recorded set-based on SQLite: a run of consecutive visits in one writer batch is
-//! resolved with one query, written with multi-row inserts, and bound with one insert per run,
+//! resolved with one query, bound with one insert per run, and written with multi-row inserts,
 //! leaving exactly the rows and giving exactly the answers that [`super::shares::record_visit`]
 //! run command by command would.
 //!
@@ -18,9 +18,9 @@ use crate::sql::{Sql, Value};
 const RESOLVE: &str = "SELECT s.code, s.target_kind, s.target_id, s.shop_id, s.sharer_id, s.expires_at \
      FROM json_each($1) AS j CROSS JOIN shares s ON s.code = j.value";
 
-const INSERT_VISITS: &str = "INSERT INTO share_visits (code, visitor, device, visited_at) VALUES ";
-const VISIT_TUPLE: &str = "(?, ?, ?, ?)";
-const VISIT_WIDTH: usize = 4;
+const INSERT_VISITS: &str = "INSERT INTO share_visits (code, visitor, device, visited_at, bound) VALUES ";
+const VISIT_TUPLE: &str = "(?, ?, ?, ?, ?)";
+const VISIT_WIDTH: usize = 5;
 
 /// `WHERE true` lets SQLite tell the upsert clause from a join on the `SELECT`.
 const BIND_NEW: &str = "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) \
@@ -59,21 +59,7 @@ pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<
     };
     let resolved: Vec<Result<ResolvedShare, Error>> = run.iter().map(live).collect();
 
-    // 2. The visits, in arrival order.
-    let mut values = Vec::with_capacity(run.len() * VISIT_WIDTH);
-    for (visit, share) in run.iter().zip(&resolved) {
-        if share.is_ok() {
-            values.extend([
-                Value::from(visit.code.as_str()),
-                Value::from(visit.visitor.as_str()),
-                Value::from(visit.device.as_str()),
-                Value::from(visit.now),
-            ]);
-        }
-    }
-    insert_rows(sql, INSERT_VISITS, VISIT_TUPLE, VISIT_WIDTH, &values)?;
-
-    // 3. Each visitor's first visit binds set-based: new bindings, then lapsed ones taken over.
+    // 2. Each visitor's first visit binds set-based: new bindings, then lapsed ones taken over.
     let mut seen: HashSet<&str> = HashSet::new();
     let mut firsts: Vec<(usize, [serde_json::Value; 5])> = Vec::new();
     for (i, (visit, share)) in run.iter().zip(&resolved).enumerate() {
@@ -115,7 +101,7 @@ pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<
         }
     }
 
-    // 4. Answers in order; a visitor's later visits in the run bind one by one, as they would have.
+    // 3. Answers in order; a visitor's later visits in the run bind one by one, as they would have.
     let first_of: HashSet<usize> = firsts.iter().map(|(i, _)| *i).collect();
     let mut results = Vec::with_capacity(run.len());
     for (i, (visit, share)) in run.iter().zip(resolved).enumerate() {
@@ -133,6 +119,21 @@ pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<
         };
         results.push(result);
     }
+
+    // 4. The visits, in arrival order, each saying whether it bound its visitor.
+    let mut values = Vec::with_capacity(run.len() * VISIT_WIDTH);
+    for (visit, result) in run.iter().zip(&results) {
+        if let Ok(recorded) = result {
+            values.extend([
+                Value::from(visit.code.as_str()),
+                Value::from(visit.visitor.as_str()),
+                Value::from(visit.device.as_str()),
+                Value::from(visit.now),
+                Value::Bool(recorded.bound_now),
+            ]);
+        }
+    }
+    insert_rows(sql, INSERT_VISITS, VISIT_TUPLE, VISIT_WIDTH, &values)?;
     Ok(results)
 }
 

@@ -80,8 +80,12 @@ impl World {
             .store
             .read(move |sql| {
                 let mut out = Vec::new();
-                for row in sql.query("SELECT code, visitor, device, visited_at FROM share_visits WHERE visitor LIKE $1 ORDER BY id", params![pattern.as_str()])? {
-                    out.push(format!("visit {} {} {} {}", row.text(0)?, row.text(1)?, row.text(2)?, row.i64(3)?));
+                let visits = sql.query(
+                    "SELECT code, visitor, device, visited_at, bound FROM share_visits WHERE visitor LIKE $1 ORDER BY id",
+                    params![pattern.as_str()],
+                )?;
+                for row in visits {
+                    out.push(format!("visit {} {} {} {} {}", row.text(0)?, row.text(1)?, row.text(2)?, row.i64(3)?, row.bool(4)?));
                 }
                 for row in sql.query(
                     "SELECT visitor, shop_id, share_code, bound_at, protected_until FROM customer_bindings WHERE visitor LIKE $1 ORDER BY visitor",

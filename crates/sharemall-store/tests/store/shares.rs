@@ -6,6 +6,7 @@ use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
 use sharemall_domain::time::DAY_MS;
 use sharemall_domain::{ErrorCode, ShopId, Timestamp, UserId};
 use sharemall_store::ops::shares::{self, NewShare, ShareTarget, VisitCommand};
+use sharemall_store::params;
 
 use crate::harness::*;
 
@@ -92,6 +93,15 @@ backend_test! {
         assert_eq!(visit(permanent.clone(), code_a.clone(), 0, BindingPolicy::Permanent).await.bound_shop, shop_a);
         let much_later = visit(permanent.clone(), code_b.clone(), 400 * DAY_MS, BindingPolicy::DEFAULT).await;
         assert_eq!((much_later.bound_shop, much_later.bound_now), (shop_a, false), "[{:?}] permanent stays", h.kind);
+
+        // Each share keeps credit for the customers it bound: a, a, and b's takeover.
+        let bound = |code: ShareCode| {
+            let store = h.store.clone();
+            async move {
+                store.read(move |sql| sql.query_i64("SELECT COUNT(*) FROM share_visits WHERE code = $1 AND bound", params![code.as_str()])).await.unwrap()
+            }
+        };
+        assert_eq!((bound(code_a.clone()).await, bound(code_b.clone()).await), (2, 1), "[{:?}]", h.kind);
     }
 }
 

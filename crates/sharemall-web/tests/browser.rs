@@ -153,6 +153,19 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// The natural width of image `#id` once it has loaded (0 if it never does, within 10 s).
+    async fn image_width(&self, id: &str) -> i64 {
+        let script = format!("const i = document.getElementById('{id}'); return i && i.complete ? i.naturalWidth : 0;");
+        for _ in 0..100 {
+            let width = self.client.execute(&script, vec![]).await.unwrap().as_i64().unwrap_or(0);
+            if width > 0 {
+                return width;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        0
+    }
+
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
     }
@@ -336,19 +349,7 @@ async fn share_tour(b: &mut Browser) {
     let kouling = b.client.find(Locator::Css("#share-kouling")).await.unwrap().prop("value").await.unwrap().unwrap();
     assert!(kouling.starts_with('￥'), "a 口令: {kouling}");
     // The QR code is a real image (the poster link is checked over HTTP in the API tests).
-    let mut qr_width = serde_json::Value::Null;
-    for _ in 0..50 {
-        qr_width = b
-            .client
-            .execute("const i = document.getElementById('share-qr'); return i.complete ? i.naturalWidth : 0;", vec![])
-            .await
-            .unwrap();
-        if qr_width.as_i64().unwrap_or(0) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(qr_width.as_i64().unwrap_or(0) > 0, "the QR code did not load: {qr_width}");
+    assert!(b.image_width("share-qr").await > 0, "the QR code did not load");
     b.shot("share-sheet").await;
 
     // A friend, signed out, pastes the whole chat message.
@@ -388,19 +389,7 @@ async fn share_tour(b: &mut Browser) {
     b.fill("#card-offer", "扫码入会 领5元红包").await;
     b.submit("#card-create").await;
     b.assert_no_error().await;
-    let mut card_width = serde_json::Value::Null;
-    for _ in 0..100 {
-        card_width = b
-            .client
-            .execute("const i = document.getElementById('card-preview'); return i.complete ? i.naturalWidth : 0;", vec![])
-            .await
-            .unwrap();
-        if card_width.as_i64().unwrap_or(0) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(card_width.as_i64(), Some(1240), "the A6 card preview (1240 px wide at 300 dpi)");
+    assert_eq!(b.image_width("card-preview").await, 1240, "the A6 card preview (1240 px wide at 300 dpi)");
     b.shot("parcel-card").await;
 }
 

@@ -335,3 +335,8 @@ pub async fn baselines(server: &BenchServer, concurrency: usize, requests: u64) 
     let healthz = drive(&server.client, concurrency, requests.min(20_000), move |_| request("GET", &health_url, &[], None)).await;
     Ok(Baselines { fsync_ms, healthz })
 }
+
+/// Commands per commit, to one decimal: the batching factor of a phase.
+pub fn per_commit(commands: u64, commits: u64) -> f64 {
+    if commits == 0 { 0.0 } else { (commands as f64 / commits as f64 * 10.0).round() / 10.0 }
+}

@@ -217,7 +217,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
         "p50_ms": timed.percentile_ms(0.50),
         "p99_ms": timed.percentile_ms(0.99),
         "commits": commits,
-        "orders_per_commit": if commits > 0 { ((commands_after - commands_before) as f64 / commits as f64 * 10.0).round() / 10.0 } else { 0.0 },
+        "orders_per_commit": harness::per_commit(commands_after - commands_before, commits),
         "oversold": oversold,
         "sellout": phase_json(&sellout),
         "sellout_stock": {"available": stock.0, "reserved": stock.1, "sold": stock.2, "total": stock.3},

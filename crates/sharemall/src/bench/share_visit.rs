@@ -153,7 +153,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
         "p50_ms": timed.percentile_ms(0.50),
         "p99_ms": timed.percentile_ms(0.99),
         "commits": commits,
-        "visits_per_commit": if commits > 0 { ((commands_after - commands_before) as f64 / commits as f64 * 10.0).round() / 10.0 } else { 0.0 },
+        "visits_per_commit": harness::per_commit(commands_after - commands_before, commits),
         "visits_recorded": visits,
         "visitors_bound": visitors_bound,
         "attribution": {"buyers": buyers, "unbound": unbound, "orders": phase_json(&orders), "attributed": attributed},

@@ -205,3 +205,24 @@ pub async fn seller_for(app: &App, product: ProductId, visitor: Option<String>) 
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::new_code;
+    use std::collections::HashSet;
+
+    /// Codes carry no order and no structure: made one after another, they are all different,
+    /// rise and fall like coin flips (a counter or a timestamp would only rise), and every
+    /// position takes nearly every character.
+    #[test]
+    fn codes_are_not_predictable_from_earlier_ones() {
+        let codes: Vec<String> = (0..10_000).map(|_| new_code().as_str().to_string()).collect();
+        assert_eq!(codes.iter().collect::<HashSet<_>>().len(), codes.len(), "no repeats");
+        let rising = codes.windows(2).filter(|w| w[0] < w[1]).count();
+        assert!((4_500..=5_500).contains(&rising), "successive codes rise {rising} times in 9,999: they follow an order");
+        for position in 0..12 {
+            let used: HashSet<u8> = codes.iter().map(|c| c.as_bytes()[position]).collect();
+            assert!(used.len() >= 60, "position {position} uses only {} of 62 characters", used.len());
+        }
+    }
+}

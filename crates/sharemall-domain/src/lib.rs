@@ -5,8 +5,10 @@
 //! fake clock and in the deterministic simulation.
 
 pub mod account;
+pub mod bargain;
 pub mod catalog;
 pub mod error;
+pub mod group_buy;
 pub mod ids;
 pub mod money;
 pub mod order;

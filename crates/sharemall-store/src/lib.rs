@@ -134,8 +134,7 @@ impl Store {
     }
 
     /// Records a share visit (as [`ops::shares::record_visit`]) and returns after it is durably
-    /// committed; on SQLite a run of visits in one batch is recorded set-based
-    /// ([`ops::visits_sqlite`]).
+    /// committed; a run of visits in one batch is recorded set-based ([`ops::visits_batch`]).
     pub async fn record_visit(&self, visit: ops::shares::VisitCommand) -> Result<ops::shares::Visit, Error> {
         self.writer.record_visit(visit).await
     }

@@ -12,9 +12,8 @@
 //! command before it and every command after it sees the run. If the run fails as a whole, it is
 //! rolled back and placed command by command on the generic path.
 //!
-//! Share visits travel as data too ([`Writer::record_visit`]): on SQLite a run of them is recorded
-//! set-based ([`crate::ops::visits_sqlite`]) with the same fallback; on PostgreSQL each runs on
-//! the generic path.
+//! Share visits travel as data too ([`Writer::record_visit`]): a run of them is recorded
+//! set-based ([`crate::ops::visits_batch`]) on either backend, with the same fallback.
 //!
 //! A command that fails leaves nothing behind. A batch whose commit fails answers every caller
 //! with an error: nothing was acknowledged, so nothing acknowledged is lost.
@@ -27,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::model::OrderPlaced;
 use crate::ops::order_batch::OrderCommand;
 use crate::ops::shares::{self, Visit, VisitCommand};
-use crate::ops::{orders, orders_sqlite, visits_sqlite};
+use crate::ops::{orders, orders_sqlite, visits_batch};
 use crate::sql::{Backend, Sql};
 
 type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
@@ -270,23 +269,21 @@ fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies
     Ok(())
 }
 
-/// Records a run of consecutive visits set-based under one savepoint (SQLite); if that fails, or
-/// on PostgreSQL, records each visit on the generic path in its own savepoint.
+/// Records a run of consecutive visits set-based under one savepoint; if that fails, rolls the
+/// run back and records each visit on the generic path in its own savepoint.
 fn visit_run<C: Sql>(conn: &mut C, run: Vec<(VisitCommand, VisitReply)>, replies: &mut Replies) -> Result<(), Error> {
     let (commands, replies_to): (Vec<VisitCommand>, Vec<VisitReply>) = run.into_iter().unzip();
-    if conn.backend() == Backend::Sqlite {
-        conn.execute("SAVEPOINT visits", &[])?;
-        match visits_sqlite::record_run(conn, &commands) {
-            Ok(results) => {
-                conn.execute("RELEASE visits", &[])?;
-                replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| reply(reply_to, result)));
-                return Ok(());
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, visits = commands.len(), "set-based visit run failed; recording its visits one by one");
-                conn.execute("ROLLBACK TO visits", &[])?;
-                conn.execute("RELEASE visits", &[])?;
-            }
+    conn.execute("SAVEPOINT visits", &[])?;
+    match visits_batch::record_run(conn, &commands) {
+        Ok(results) => {
+            conn.execute("RELEASE visits", &[])?;
+            replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| reply(reply_to, result)));
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, visits = commands.len(), "set-based visit run failed; recording its visits one by one");
+            conn.execute("ROLLBACK TO visits", &[])?;
+            conn.execute("RELEASE visits", &[])?;
         }
     }
     for (command, reply_to) in commands.into_iter().zip(replies_to) {

@@ -18,4 +18,4 @@ pub mod sandbox;
 pub mod share_stats;
 pub mod shares;
 pub mod shops;
-pub mod visits_sqlite;
+pub mod visits_batch;

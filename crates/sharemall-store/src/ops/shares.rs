@@ -100,7 +100,7 @@ pub struct Visit {
 }
 
 /// A visit to record: what [`crate::Store::record_visit`] takes, as data so that the writer can
-/// record a run of them together ([`super::visits_sqlite`]).
+/// record a run of them together ([`super::visits_batch`]).
 #[derive(Debug, Clone)]
 pub struct VisitCommand {
     pub now: Timestamp,

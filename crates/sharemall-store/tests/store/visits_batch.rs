@@ -1,4 +1,4 @@
-//! SQLite records a run of share visits set-based; a random script of visits (repeat visitors
+//! A run of share visits is recorded set-based; a random script of visits (repeat visitors
 //! in one run, unknown and expired codes, lapsed protections taken over, permanent bindings)
 //! recorded that way gives every visit the same answer and leaves the same rows as the generic
 //! path recording them one by one.
@@ -9,7 +9,7 @@ use sharemall_domain::account::Role;
 use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
 use sharemall_domain::{Error, ErrorCode, Timestamp};
 use sharemall_store::ops::shares::{self, NewShare, ShareTarget, Visit, VisitCommand};
-use sharemall_store::ops::visits_sqlite;
+use sharemall_store::ops::visits_batch;
 use sharemall_store::params;
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use crate::harness::*;
 
 /// Three shops with a live share each and one share that expires early; labels for every id.
 struct World {
-    prefix: &'static str,
+    prefix: String,
     codes: Vec<ShareCode>,
     labels: HashMap<String, String>,
 }
@@ -26,7 +26,7 @@ struct World {
 const EXPIRES: i64 = 40_000;
 
 impl World {
-    async fn build(h: &Harness, prefix: &'static str) -> World {
+    async fn build(h: &Harness, prefix: String) -> World {
         let mut codes = Vec::new();
         let mut labels = HashMap::new();
         for i in 0..4 {
@@ -63,7 +63,7 @@ impl World {
     }
 
     fn label(&self, text: &str) -> String {
-        self.labels.get(text).cloned().unwrap_or_else(|| text.replace(self.prefix, ""))
+        self.labels.get(text).cloned().unwrap_or_else(|| text.replace(&self.prefix, ""))
     }
 
     fn outcome(&self, result: &Result<Visit, Error>) -> Result<String, ErrorCode> {
@@ -134,12 +134,18 @@ fn script(seed: u64, runs: usize) -> Vec<Vec<Step>> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn visit_runs_record_like_the_generic_path() {
+backend_test! {
+    async fn visit_runs_record_like_the_generic_path(h: Harness) {
+        check_seeds(&h).await;
+    }
+}
+
+/// Six seeds of 60 runs each, in one database (each seed's worlds are new shops and shares).
+async fn check_seeds(h: &Harness) {
     for seed in 0..6 {
-        let h = Harness::open(Kind::Sqlite).await;
-        let generic = World::build(&h, "G-").await;
-        let batched = World::build(&h, "B-").await;
+        // Prefixes per seed: each seed's visitors are new, as in a fresh database.
+        let generic = World::build(h, format!("G{seed}-")).await;
+        let batched = World::build(h, format!("B{seed}-")).await;
         let runs = script(seed, 60);
         let (mut expected, mut actual) = (Vec::new(), Vec::new());
         for run in &runs {
@@ -149,7 +155,7 @@ async fn visit_runs_record_like_the_generic_path() {
                 expected.push(generic.outcome(&result));
             }
             let commands: Vec<VisitCommand> = run.iter().map(|s| batched.command(s)).collect();
-            let results = h.store.write(move |sql| visits_sqlite::record_run(sql, &commands)).await.expect("the run records");
+            let results = h.store.write(move |sql| visits_batch::record_run(sql, &commands)).await.expect("the run records");
             actual.extend(results.iter().map(|r| batched.outcome(r)));
         }
         let steps: Vec<&Step> = runs.iter().flatten().collect();
@@ -159,6 +165,6 @@ async fn visit_runs_record_like_the_generic_path() {
         for (i, (e, a)) in expected.iter().zip(&actual).enumerate() {
             assert_eq!(e, a, "seed {seed} visit {i}: {:?}", steps[i]);
         }
-        assert_eq!(generic.snapshot(&h).await, batched.snapshot(&h).await, "seed {seed}");
+        assert_eq!(generic.snapshot(h).await, batched.snapshot(h).await, "seed {seed}");
     }
 }

@@ -9,11 +9,11 @@ use axum::routing::get;
 use serde::Deserialize;
 use sharemall_app::catalog;
 use sharemall_app::shops;
-use sharemall_domain::{Error, ProductId, ShopId};
+use sharemall_domain::{Error, ErrorCode, ProductId, ShopId};
 use sharemall_store::model::{Product, Shop};
 
 use super::share_sheet::ShareSheet;
-use super::{Ctx, Nav, PageResult, SHOP_COOKIE, hue_of, render, set_cookie, yuan};
+use super::{Ctx, Nav, PageResult, SHOP_COOKIE, hue_of, render, see_other, set_cookie, yuan};
 use crate::AppState;
 use crate::i18n::Strings;
 use crate::images;
@@ -171,7 +171,15 @@ async fn product_page(
 ) -> PageResult {
     let shop_id: ShopId = shop_id.parse().map_err(|_| Error::not_found("shop"))?;
     let product_id: ProductId = product_id.parse().map_err(|_| Error::not_found("product"))?;
-    let (shop, product) = shops::shop_product(&state.app, shop_id, product_id).await?;
+    let (shop, product) = match shops::shop_product(&state.app, shop_id, product_id).await {
+        Ok(found) => found,
+        // An old link (a share, a bookmark) to a product the shop no longer sells: the shop's
+        // other goods beat a dead end.
+        Err(e) if e.code == ErrorCode::NotFound && shops::shop(&state.app, shop_id).await.is_ok() => {
+            return Ok(see_other(&format!("/shops/{shop_id}")));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let first_in_stock = product.skus.iter().position(|s| s.stock_available > 0);
     let skus: Vec<SkuChoice> = product
         .skus

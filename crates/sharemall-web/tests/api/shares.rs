@@ -266,3 +266,26 @@ async fn app_visits_and_share_expiry() {
     let bad = json!({"shop_id": f.shop.shop_id, "channel": "chat", "valid_hours": 0});
     app.post("/shares", Some(&f.shop.actor.token), &bad).await.assert_error(422, "invalid_input");
 }
+
+/// A share of a product the shop later stops selling still leads somewhere: the shop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_of_a_dropped_product_lands_on_the_shop() {
+    let app = spawn_app().await;
+    let f = app.fixture(1_990, 20).await;
+    let body = json!({"shop_id": f.shop.shop_id, "product_id": f.product.product_id, "channel": "chat"});
+    let code = app.post("/shares", Some(&f.shop.actor.token), &body).await.ok()["code"].as_str().unwrap().to_string();
+    let unpick = app
+        .client
+        .post(app.url(&format!("/console/shop/unpick/{}", f.product.product_id)))
+        .bearer_auth(&f.shop.actor.token)
+        .header("origin", app.url(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unpick.status().as_u16(), 303);
+    let visit = app.client.get(app.url(&format!("/s/{code}"))).send().await.unwrap();
+    let product_path = visit.headers()["location"].to_str().unwrap().to_string();
+    let page = app.client.get(app.url(&product_path)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    assert_eq!(page.headers()["location"].to_str().unwrap(), format!("/shops/{}", f.shop.shop_id));
+}

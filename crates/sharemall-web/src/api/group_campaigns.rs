@@ -113,7 +113,11 @@ async fn campaign(State(state): State<AppState>, Path(id): Path<CampaignId>) -> 
 
 #[utoipa::path(post, path = "/group-campaigns/{id}/end", tag = "group buying", params(("id" = String, Path)),
     responses((status = 200, body = GroupCampaign), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn end_campaign(State(state): State<AppState>, CurrentUser(user): CurrentUser, Path(id): Path<CampaignId>) -> ApiResult<GroupCampaign> {
+async fn end_campaign(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<CampaignId>,
+) -> ApiResult<GroupCampaign> {
     Ok(Json(group_campaigns::end_campaign(&state.app, &user, id).await?))
 }
 

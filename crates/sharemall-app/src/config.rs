@@ -35,6 +35,8 @@ pub struct AppConfig {
     /// Fonts to try, in order, for posters and parcel cards (they print Chinese); empty means
     /// the well-known system locations (`CjkFont::system_paths`).
     pub font_paths: Vec<PathBuf>,
+    /// Whether shop owners may run group-buy campaigns in their own shop; operators always may.
+    pub shop_owners_may_run_groups: bool,
 }
 
 impl Default for AppConfig {
@@ -55,6 +57,7 @@ impl Default for AppConfig {
             share_misses_max: 30,
             share_miss_window_ms: 10 * 60 * 1_000,
             font_paths: Vec::new(),
+            shop_owners_may_run_groups: true,
         }
     }
 }

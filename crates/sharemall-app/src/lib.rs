@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod group_campaigns;
 pub mod import;
 pub mod jobs;
 pub mod orders;

@@ -67,4 +67,6 @@ typed_id!(
     RefundId,
     /// A background job row.
     JobId,
+    /// A group-buy campaign (拼团活动) on one SKU.
+    CampaignId,
 );

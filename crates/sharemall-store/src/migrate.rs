@@ -44,6 +44,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_parcel_cards.sql"),
         postgres: include_str!("../migrations/postgres/0005_parcel_cards.sql"),
     },
+    Migration {
+        version: 6,
+        name: "group_campaigns",
+        sqlite: include_str!("../migrations/sqlite/0006_group_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0006_group_campaigns.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

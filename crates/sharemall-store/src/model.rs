@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use sharemall_domain::account::Role;
-use sharemall_domain::{OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId};
+use sharemall_domain::{CampaignId, OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,38 @@ pub struct Shop {
     pub intro: String,
     pub registration: Option<String>,
     pub opened_at: i64,
+}
+
+/// A group-buy campaign (拼团活动) as clients see it. Times are Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GroupCampaign {
+    #[schema(value_type = String)]
+    pub id: CampaignId,
+    /// Absent: a platform campaign, open in every shop carrying the product.
+    #[schema(value_type = Option<String>)]
+    pub shop_id: Option<ShopId>,
+    #[schema(value_type = String)]
+    pub sku_id: SkuId,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    /// Members a group needs to succeed (2–100).
+    pub size: i64,
+    pub group_price_fen: i64,
+    /// How long a group stays open (1–72).
+    pub group_hours: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// Units the campaign may sell in all, and how many its groups have taken so far.
+    pub stock_cap: i64,
+    pub stock_used: i64,
+    pub per_customer_limit: i64,
+    /// 老带新: only customers who have never paid for an order may join.
+    pub new_customers_only: bool,
+    /// Paid members at which an expiring group still succeeds; absent: off.
+    pub auto_complete_at: Option<i64>,
+    pub created_at: i64,
+    /// Set when the campaign was ended before its window closed.
+    pub ended_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

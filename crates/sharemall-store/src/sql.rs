@@ -192,7 +192,7 @@ macro_rules! id_values {
         }
     )*};
 }
-id_values!(UserId, SupplierId, ProductId, SkuId, ShopId, OrderId, PaymentId, RefundId, JobId);
+id_values!(UserId, SupplierId, ProductId, SkuId, ShopId, OrderId, PaymentId, RefundId, JobId, CampaignId);
 
 /// Builds a parameter list: `params![order_id, amount, now]`.
 #[macro_export]

@@ -8,6 +8,8 @@
 #[path = "store/harness.rs"]
 mod harness;
 
+#[path = "store/group_campaigns.rs"]
+mod group_campaigns;
 #[path = "store/idempotency.rs"]
 mod idempotency;
 #[path = "store/jobs.rs"]

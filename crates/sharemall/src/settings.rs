@@ -18,6 +18,7 @@ pub struct Settings {
     pub payments: PaymentSettings,
     pub sharing: SharingSettings,
     pub media: MediaSettings,
+    pub group_buy: GroupBuySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +88,19 @@ pub struct MediaSettings {
     pub font: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupBuySettings {
+    /// Shop owners may run group-buy campaigns in their own shop (operators always may).
+    pub shop_owners_may_create: bool,
+}
+
+impl Default for GroupBuySettings {
+    fn default() -> Self {
+        GroupBuySettings { shop_owners_may_create: AppConfig::default().shop_owners_may_run_groups }
+    }
+}
+
 impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings { bind: "127.0.0.1:8080".into(), public_url: None, run_jobs: true }
@@ -154,6 +168,7 @@ impl Settings {
                 BindingMode::Permanent => BindingPolicy::Permanent,
             },
             font_paths: self.media.font.iter().cloned().collect(),
+            shop_owners_may_run_groups: self.group_buy.shop_owners_may_create,
             ..AppConfig::default()
         }
     }
@@ -207,6 +222,22 @@ mod tests {
         assert_eq!(Settings::load_with_env(&file, Some(env)).unwrap().app_config().binding, BindingPolicy::Permanent);
         std::fs::write(&file, "[sharing]\nbinding = \"forever\"\n").unwrap();
         assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "an unknown mode is refused");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn shop_owners_run_group_campaigns_unless_the_operator_says_no() {
+        let dir = std::env::temp_dir().join(format!("sharemall-settings-{}", std::process::id() + 2));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sharemall.toml");
+        let defaults = Settings::load_with_env(&file, Some(config::Map::new())).unwrap();
+        assert!(defaults.app_config().shop_owners_may_run_groups, "on by default");
+        std::fs::write(&file, "[group_buy]\nshop_owners_may_create = false\n").unwrap();
+        assert!(!Settings::load_with_env(&file, Some(config::Map::new())).unwrap().app_config().shop_owners_may_run_groups);
+        let env = config::Map::from([("SHAREMALL__GROUP_BUY__SHOP_OWNERS_MAY_CREATE".to_string(), "true".to_string())]);
+        assert!(Settings::load_with_env(&file, Some(env)).unwrap().app_config().shop_owners_may_run_groups, "environment beats the file");
+        std::fs::write(&file, "[group_buy]\nshop_owners_may_creat = false\n").unwrap();
+        assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "a misspelt key is refused");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalog;
 pub mod check;
 pub mod fulfilment;
+pub mod group_campaigns;
 pub mod idempotency;
 pub mod jobs;
 pub mod order_batch;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod group_campaigns;
 pub mod orders;
 pub mod share_media;
 pub mod share_stats;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(catalog::routes())
         .merge(shops::routes())
+        .merge(group_campaigns::routes())
         .merge(orders::routes())
         .merge(shares::routes())
         .merge(share_stats::routes())

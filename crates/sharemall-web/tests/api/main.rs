@@ -6,6 +6,7 @@
 mod accounts;
 mod bad_input;
 mod catalog;
+mod group_campaigns;
 mod helpers;
 mod orders;
 mod payments;

@@ -204,14 +204,14 @@ fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies
                 while let Some(Command::PlaceOrder(next, reply)) = commands.next_if(|c| matches!(c, Command::PlaceOrder(..))) {
                     run.push((*next, reply));
                 }
-                place_run(conn, run, &mut replies)
+                set_based_run(conn, run, &mut replies, orders_sqlite::place_run, place_one)
             }
             Command::RecordVisit(first, reply) => {
                 let mut run = vec![(*first, reply)];
                 while let Some(Command::RecordVisit(next, reply)) = commands.next_if(|c| matches!(c, Command::RecordVisit(..))) {
                     run.push((*next, reply));
                 }
-                visit_run(conn, run, &mut replies)
+                set_based_run(conn, run, &mut replies, visits_batch::record_run, record_one)
             }
         };
         if let Err(e) = applied {
@@ -241,27 +241,41 @@ fn reply<T: Send + 'static>(reply_to: oneshot::Sender<Result<T, Error>>, result:
     })
 }
 
-/// Places a run of consecutive place-order commands set-based under one savepoint; if that
-/// fails, rolls the run back and places each command on the generic path in its own savepoint.
-fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies: &mut Replies) -> Result<(), Error> {
-    let (commands, replies_to): (Vec<OrderCommand>, Vec<OrderReply>) = run.into_iter().unzip();
-    conn.execute("SAVEPOINT orders", &[])?;
-    match orders_sqlite::place_run(conn, &commands) {
+/// Applies a whole run: each command's result, or `Err` when the run must be rolled back.
+type SetBased<Cmd, T> = fn(&mut dyn Sql, &[Cmd]) -> Result<Vec<Result<T, Error>>, Error>;
+
+/// Applies a run of consecutive data commands set-based under one savepoint; if that fails,
+/// rolls the run back and applies each command on the generic path in its own savepoint, so
+/// correctness never depends on the fast path.
+fn set_based_run<C, Cmd, T>(
+    conn: &mut C,
+    run: Vec<(Cmd, oneshot::Sender<Result<T, Error>>)>,
+    replies: &mut Replies,
+    set_based: SetBased<Cmd, T>,
+    one_by_one: fn(&mut dyn Sql, Cmd) -> Result<T, Error>,
+) -> Result<(), Error>
+where
+    C: Sql,
+    Cmd: Send + 'static,
+    T: Send + 'static,
+{
+    let (commands, replies_to): (Vec<Cmd>, Vec<_>) = run.into_iter().unzip();
+    conn.execute("SAVEPOINT run", &[])?;
+    match set_based(conn, &commands) {
         Ok(results) => {
-            conn.execute("RELEASE orders", &[])?;
+            conn.execute("RELEASE run", &[])?;
             replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| reply(reply_to, result)));
             return Ok(());
         }
         Err(e) => {
-            tracing::warn!(error = %e, orders = commands.len(), "set-based order run failed; placing its orders one by one");
-            conn.execute("ROLLBACK TO orders", &[])?;
-            conn.execute("RELEASE orders", &[])?;
+            tracing::warn!(error = %e, commands = commands.len(), "set-based run failed; applying its commands one by one");
+            conn.execute("ROLLBACK TO run", &[])?;
+            conn.execute("RELEASE run", &[])?;
         }
     }
     for (command, reply_to) in commands.into_iter().zip(replies_to) {
         let closure: Closure = Box::new(move |sql| {
-            let OrderCommand { now, cmd, key } = command;
-            let result = orders::place_order(sql, now, &cmd, key.as_ref());
+            let result = one_by_one(sql, command);
             (result.is_ok(), reply(reply_to, result))
         });
         in_savepoint(conn, closure, replies)?;
@@ -269,29 +283,10 @@ fn place_run<C: Sql>(conn: &mut C, run: Vec<(OrderCommand, OrderReply)>, replies
     Ok(())
 }
 
-/// Records a run of consecutive visits set-based under one savepoint; if that fails, rolls the
-/// run back and records each visit on the generic path in its own savepoint.
-fn visit_run<C: Sql>(conn: &mut C, run: Vec<(VisitCommand, VisitReply)>, replies: &mut Replies) -> Result<(), Error> {
-    let (commands, replies_to): (Vec<VisitCommand>, Vec<VisitReply>) = run.into_iter().unzip();
-    conn.execute("SAVEPOINT visits", &[])?;
-    match visits_batch::record_run(conn, &commands) {
-        Ok(results) => {
-            conn.execute("RELEASE visits", &[])?;
-            replies.extend(replies_to.into_iter().zip(results).map(|(reply_to, result)| reply(reply_to, result)));
-            return Ok(());
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, visits = commands.len(), "set-based visit run failed; recording its visits one by one");
-            conn.execute("ROLLBACK TO visits", &[])?;
-            conn.execute("RELEASE visits", &[])?;
-        }
-    }
-    for (command, reply_to) in commands.into_iter().zip(replies_to) {
-        let closure: Closure = Box::new(move |sql| {
-            let result = shares::record_visit(sql, &command);
-            (result.is_ok(), reply(reply_to, result))
-        });
-        in_savepoint(conn, closure, replies)?;
-    }
-    Ok(())
+fn place_one(sql: &mut dyn Sql, command: OrderCommand) -> Result<OrderPlaced, Error> {
+    orders::place_order(sql, command.now, &command.cmd, command.key.as_ref())
+}
+
+fn record_one(sql: &mut dyn Sql, command: VisitCommand) -> Result<Visit, Error> {
+    shares::record_visit(sql, &command)
 }

@@ -83,5 +83,17 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
              WHERE (p.status = 'succeeded' AND t.status <> 'paid') OR p.amount_fen <> t.amount_fen",
         )?,
         run_check(sql, "shops opened free of charge", "SELECT COUNT(*) FROM shops", "SELECT id FROM shops WHERE opening_charge_fen <> 0")?,
+        run_check(
+            sql,
+            "every binding is to the shop of the share that made it",
+            "SELECT COUNT(*) FROM customer_bindings",
+            "SELECT b.visitor FROM customer_bindings b JOIN shares s ON s.code = b.share_code WHERE s.shop_id <> b.shop_id",
+        )?,
+        run_check(
+            sql,
+            "an order's last-touch share is a share of the order's own shop",
+            "SELECT COUNT(*) FROM orders WHERE share_code IS NOT NULL",
+            "SELECT o.order_no FROM orders o JOIN shares s ON s.code = o.share_code WHERE s.shop_id <> o.shop_id",
+        )?,
     ])
 }

@@ -243,3 +243,35 @@ backend_test! {
         assert_eq!(h.count("SELECT COUNT(*) FROM share_visits WHERE visitor LIKE 'a:%'").await, 0, "[{:?}]", h.kind);
     }
 }
+
+backend_test! {
+    /// `sharemall check` sees a binding to another shop than its share's, and an order whose
+    /// last-touch share is another shop's (neither can happen through the use cases).
+    async fn check_catches_broken_sharing_rows(h: Harness) {
+        let [(shop_a, code_a), (shop_b, _)] = two_shops(&h).await;
+        h.store.record_visit(visit_at(T0, &code_a, "a:broken", BindingPolicy::DEFAULT)).await.expect("visit");
+        h.assert_consistent("before").await;
+        h.store
+            .write(move |sql| sql.execute("UPDATE customer_bindings SET shop_id = $1 WHERE visitor = 'a:broken'", params![shop_b]))
+            .await
+            .expect("corrupt");
+        let broken = |name: &'static str| {
+            let store = h.store.clone();
+            async move {
+                let results = store.read(sharemall_store::ops::check::check_all).await.expect("check");
+                results.iter().find(|r| r.name == name).map_or(0, |r| r.violations.len())
+            }
+        };
+        assert_eq!(broken("every binding is to the shop of the share that made it").await, 1, "[{:?}]", h.kind);
+
+        let fx = h.fixture(1, 1_000, 10, 1).await;
+        let placed = h.place(T0, fx.order(fx.customers[0], vec![(fx.skus[0], 1)], order_no("CK", 1))).await;
+        let (order, code) = (placed.order_id, code_a.as_str().to_string());
+        h.store
+            .write(move |sql| sql.execute("UPDATE orders SET share_code = $2 WHERE id = $1", params![order, code.as_str()]))
+            .await
+            .expect("corrupt");
+        assert_ne!(fx.shop, shop_a);
+        assert_eq!(broken("an order's last-touch share is a share of the order's own shop").await, 1, "[{:?}]", h.kind);
+    }
+}

@@ -155,6 +155,21 @@ fn counted_statuses() -> String {
     OrderStatus::ALL.iter().filter(|s| s.is_paid()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
 }
 
+impl ShareCounts {
+    /// The six numbers, in field order, from `row` starting at column `first`: every stats
+    /// query selects them in that order.
+    fn from_row(row: &Row, first: usize) -> Result<ShareCounts, Error> {
+        Ok(ShareCounts {
+            visits: row.i64(first)?,
+            unique_visitors: row.i64(first + 1)?,
+            bound_customers: row.i64(first + 2)?,
+            orders: row.i64(first + 3)?,
+            gmv_fen: row.i64(first + 4)?,
+            reshares: row.i64(first + 5)?,
+        })
+    }
+}
+
 /// The visits that bound their visitor, as a BIGINT on both backends (`bound` is an integer on
 /// SQLite and a boolean on PostgreSQL; both read as a condition).
 const BOUND_SUM: &str = "CAST(SUM(CASE WHEN v.bound THEN 1 ELSE 0 END) AS BIGINT)";
@@ -252,14 +267,7 @@ fn node_row(row: &Row) -> Result<ShareNode, Error> {
         sharer_id: row.id(7)?,
         sharer_name: row.text(8)?,
         created_at: row.i64(9)?,
-        stats: ShareCounts {
-            visits: row.i64(10)?,
-            unique_visitors: row.i64(11)?,
-            bound_customers: row.i64(12)?,
-            orders: row.i64(13)?,
-            gmv_fen: row.i64(14)?,
-            reshares: row.i64(15)?,
-        },
+        stats: ShareCounts::from_row(row, 10)?,
         children: Vec::new(),
     })
 }
@@ -338,19 +346,7 @@ pub fn sharer_stats(sql: &mut dyn Sql, shop: ShopId, limit: i64) -> Result<Vec<S
     sql.query(&query, params![shop, limit.clamp(1, MAX_SHARERS)])?
         .iter()
         .map(|row| {
-            Ok(SharerStats {
-                sharer_id: row.id(0)?,
-                sharer_name: row.text(1)?,
-                shares: row.i64(2)?,
-                stats: ShareCounts {
-                    visits: row.i64(3)?,
-                    unique_visitors: row.i64(4)?,
-                    bound_customers: row.i64(5)?,
-                    orders: row.i64(6)?,
-                    gmv_fen: row.i64(7)?,
-                    reshares: row.i64(8)?,
-                },
-            })
+            Ok(SharerStats { sharer_id: row.id(0)?, sharer_name: row.text(1)?, shares: row.i64(2)?, stats: ShareCounts::from_row(row, 3)? })
         })
         .collect()
 }

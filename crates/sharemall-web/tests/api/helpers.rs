@@ -252,6 +252,11 @@ impl TestApp {
 
     // ----- builders -----
 
+    /// Makes a share as `token` with `body` (`POST /shares`); returns its code.
+    pub async fn share_code(&self, token: &str, body: &Value) -> String {
+        self.post("/shares", Some(token), body).await.ok()["code"].as_str().expect("a share code").to_string()
+    }
+
     pub async fn register_customer(&self) -> Actor {
         let login = format!("c{}@test.example", random_suffix());
         let resp = self.post("/auth/register", None, &json!({"login": login, "password": PASSWORD, "display_name": "测试顾客"})).await;

@@ -53,7 +53,7 @@ fn form(fields: &[(&str, &str)]) -> String {
 }
 
 async fn share(app: &TestApp, token: &str, body: Value) -> String {
-    app.post("/shares", Some(token), &body).await.ok()["code"].as_str().unwrap().to_string()
+    app.share_code(token, &body).await
 }
 
 async fn new_card(app: &TestApp, owner: &Actor, message: &str, offer: &str) -> Value {

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, spawn_app};
 /// Shares as `token` (through `parent`, when given); returns the code.
 async fn share(app: &TestApp, token: &str, shop_id: &str, parent: Option<&str>) -> String {
     let body = json!({"shop_id": shop_id, "channel": "moments", "parent_code": parent});
-    app.post("/shares", Some(token), &body).await.ok()["code"].as_str().unwrap().to_string()
+    app.share_code(token, &body).await
 }
 
 /// Opens a share link, signed in (bearer) or as an anonymous browser.

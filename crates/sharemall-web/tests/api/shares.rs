@@ -5,6 +5,8 @@
 
 use serde_json::json;
 
+use sharemall_web::pages::url_encode;
+
 use crate::helpers::{new_key, order_body, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,14 +120,8 @@ async fn follow_as(app: &crate::helpers::TestApp, token: &str, code: &str) {
 async fn orders_record_binding_last_touch_and_self_referral() {
     let app = spawn_app().await;
     let f = app.fixture(1_990, 20).await;
-    let share = app
-        .post(
-            "/shares",
-            Some(&f.shop.actor.token),
-            &json!({"shop_id": f.shop.shop_id, "product_id": f.product.product_id, "channel": "moments"}),
-        )
-        .await;
-    let code = share.ok()["code"].as_str().unwrap().to_string();
+    let body = json!({"shop_id": f.shop.shop_id, "product_id": f.product.product_id, "channel": "moments"});
+    let code = app.share_code(&f.shop.actor.token, &body).await;
 
     // Not bound yet: buying through the platform needs a shop.
     let mut platform_order = order_body(&f.shop.shop_id, &f.product.sku_id, 1);
@@ -163,8 +159,7 @@ async fn platform_product_links_lead_to_the_bound_shop() {
     let app = spawn_app().await;
     let f = app.fixture(1_990, 20).await;
     let second = app.shop(&[&f.product]).await;
-    let share = app.post("/shares", Some(&second.actor.token), &json!({"shop_id": second.shop_id, "channel": "chat"})).await;
-    let code = share.ok()["code"].as_str().unwrap().to_string();
+    let code = app.share_code(&second.actor.token, &json!({"shop_id": second.shop_id, "channel": "chat"})).await;
     let link = |token: Option<String>| {
         let request = app.client.get(app.url(&format!("/products/{}", f.product.product_id)));
         async move {
@@ -212,7 +207,7 @@ async fn share_sheet_and_paste_box() {
         .bearer_auth(&f.shop.actor.token)
         .header("origin", app.url(""))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("shop={}&product={}&back={}", f.shop.shop_id, f.product.product_id, urlencode(&product_page)))
+        .body(format!("shop={}&product={}&back={}", f.shop.shop_id, f.product.product_id, url_encode(&product_page)))
         .send()
         .await
         .unwrap();
@@ -228,18 +223,14 @@ async fn share_sheet_and_paste_box() {
     assert!(!foreign.contains("id=\"share-forms\""));
 
     let chat = format!("【团购群】这个草莓很甜 ￥{code}￥ 复制这段话打开");
-    let pasted = page(format!("/search?q={}", urlencode(&chat)), None).await;
+    let pasted = page(format!("/search?q={}", url_encode(&chat)), None).await;
     assert_eq!(pasted.status().as_u16(), 303);
     assert_eq!(pasted.headers()["location"].to_str().unwrap(), format!("/s/{code}"));
 
-    let searched = page(format!("/search?q={}", urlencode("绿茶")), None).await.text().await.unwrap();
+    let searched = page(format!("/search?q={}", url_encode("绿茶")), None).await.text().await.unwrap();
     assert!(searched.contains(&format!("/products/{}", f.product.product_id)), "a plain word searches the catalogue");
-    let dead = page(format!("/search?q={}", urlencode("￥AAAAAAAAAAAA￥")), None).await.text().await.unwrap();
+    let dead = page(format!("/search?q={}", url_encode("￥AAAAAAAAAAAA￥")), None).await.text().await.unwrap();
     assert!(dead.contains("id=\"kouling-missing\""));
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// An app records visits itself: signed in, or with its own anonymous visitor id; a share made
@@ -249,7 +240,7 @@ async fn app_visits_and_share_expiry() {
     let app = spawn_app().await;
     let f = app.fixture(1_990, 20).await;
     let body = json!({"shop_id": f.shop.shop_id, "channel": "chat", "valid_hours": 24});
-    let code = app.post("/shares", Some(&f.shop.actor.token), &body).await.ok()["code"].as_str().unwrap().to_string();
+    let code = app.share_code(&f.shop.actor.token, &body).await;
 
     let signed_in = app.post(&format!("/shares/{code}/visits"), Some(&f.customer.token), &json!({})).await;
     assert_eq!(signed_in.ok()["bound_shop_id"], f.shop.shop_id.as_str());
@@ -273,7 +264,7 @@ async fn a_share_of_a_dropped_product_lands_on_the_shop() {
     let app = spawn_app().await;
     let f = app.fixture(1_990, 20).await;
     let body = json!({"shop_id": f.shop.shop_id, "product_id": f.product.product_id, "channel": "chat"});
-    let code = app.post("/shares", Some(&f.shop.actor.token), &body).await.ok()["code"].as_str().unwrap().to_string();
+    let code = app.share_code(&f.shop.actor.token, &body).await;
     let unpick = app
         .client
         .post(app.url(&format!("/console/shop/unpick/{}", f.product.product_id)))

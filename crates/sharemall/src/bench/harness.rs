@@ -340,3 +340,27 @@ pub async fn baselines(server: &BenchServer, concurrency: usize, requests: u64) 
 pub fn per_commit(commands: u64, commits: u64) -> f64 {
     if commits == 0 { 0.0 } else { (commands as f64 / commits as f64 * 10.0).round() / 10.0 }
 }
+
+/// A phase's counts, rate and latencies as JSON.
+pub fn phase_json(result: &LoadResult) -> serde_json::Value {
+    serde_json::json!({
+        "requests": result.ok + result.refused + result.server_errors + result.transport_errors,
+        "ok": result.ok,
+        "refused": result.refused,
+        "server_errors": result.server_errors,
+        "transport_errors": result.transport_errors,
+        "seconds": result.elapsed.as_secs_f64(),
+        "throughput_per_s": result.throughput().round(),
+        "p50_ms": result.percentile_ms(0.50),
+        "p99_ms": result.percentile_ms(0.99),
+    })
+}
+
+/// A workload's report with its timed phase's figures at the top level, where TESTING.md's
+/// fields (`requests`, `ok`, `refused`, `throughput_per_s`, `p50_ms`, `p99_ms`) are read.
+pub fn with_timed_phase(mut report: serde_json::Value, timed: &LoadResult) -> serde_json::Value {
+    if let (Some(report), serde_json::Value::Object(phase)) = (report.as_object_mut(), phase_json(timed)) {
+        report.extend(phase);
+    }
+    report
+}

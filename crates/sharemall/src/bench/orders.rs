@@ -16,7 +16,7 @@ use sharemall_store::ops::shops;
 use std::sync::Arc;
 
 use super::BenchArgs;
-use super::harness::{self, LoadResult};
+use super::harness;
 use crate::settings::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,20 +122,6 @@ fn order_request(base: &str, tokens: &Arc<Vec<String>>, shop: ShopId, sku: SkuId
     )
 }
 
-pub(super) fn phase_json(result: &LoadResult) -> serde_json::Value {
-    json!({
-        "requests": result.ok + result.refused + result.server_errors + result.transport_errors,
-        "ok": result.ok,
-        "refused": result.refused,
-        "server_errors": result.server_errors,
-        "transport_errors": result.transport_errors,
-        "seconds": result.elapsed.as_secs_f64(),
-        "throughput_per_s": result.throughput().round(),
-        "p50_ms": result.percentile_ms(0.50),
-        "p99_ms": result.percentile_ms(0.99),
-    })
-}
-
 pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow::Result<serde_json::Value> {
     let batch_max = args.batch_max.unwrap_or(settings.database.batch_max);
     let server = harness::start(settings, batch_max).await?;
@@ -204,28 +190,23 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     let startup_ms = if server.backend == "sqlite" { harness::startup_ms(&server.db_url).await.ok() } else { None };
     let backend = server.backend;
     server.finish().await?;
-    Ok(json!({
+    let report = json!({
         "workload": if shape == Shape::Hot { "orders-hot" } else { "orders-spread" },
         "backend": backend,
         "concurrency": args.concurrency,
         "batch_max": batch_max,
         "skus": sku_count,
-        "requests": timed.ok + timed.refused + timed.server_errors + timed.transport_errors,
-        "ok": timed.ok,
-        "refused": timed.refused,
-        "throughput_per_s": timed.throughput().round(),
-        "p50_ms": timed.percentile_ms(0.50),
-        "p99_ms": timed.percentile_ms(0.99),
         "commits": commits,
         "orders_per_commit": harness::per_commit(commands_after - commands_before, commits),
         "oversold": oversold,
-        "sellout": phase_json(&sellout),
+        "sellout": harness::phase_json(&sellout),
         "sellout_stock": {"available": stock.0, "reserved": stock.1, "sold": stock.2, "total": stock.3},
-        "healthz": phase_json(&health),
+        "healthz": harness::phase_json(&health),
         "fsync_ms": (fsync_ms * 1_000.0).round() / 1_000.0,
         "rss_mb": rss_mb.round(),
         "startup_ms": startup_ms.map(|ms| ms.round()),
         "check_violations": violations,
         "invariants_ok": invariants_ok,
-    }))
+    });
+    Ok(harness::with_timed_phase(report, &timed))
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::BenchArgs;
 use super::harness;
-use super::orders::{phase_json, seed_catalogue};
+use super::orders::seed_catalogue;
 use crate::settings::Settings;
 
 /// Shares per shop: one root and re-shares hanging under it, a few levels deep.
@@ -141,26 +141,21 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
     let commits = commits_after - commits_before;
     let backend = server.backend;
     server.finish().await?;
-    Ok(json!({
+    let report = json!({
         "workload": "share-visit",
         "backend": backend,
         "concurrency": args.concurrency,
         "batch_max": batch_max,
-        "requests": timed.ok + timed.refused + timed.server_errors + timed.transport_errors,
-        "ok": timed.ok,
-        "refused": timed.refused,
-        "throughput_per_s": timed.throughput().round(),
-        "p50_ms": timed.percentile_ms(0.50),
-        "p99_ms": timed.percentile_ms(0.99),
         "commits": commits,
         "visits_per_commit": harness::per_commit(commands_after - commands_before, commits),
         "visits_recorded": visits,
         "visitors_bound": visitors_bound,
-        "attribution": {"buyers": buyers, "unbound": unbound, "orders": phase_json(&orders), "attributed": attributed},
-        "healthz": phase_json(&baselines.healthz),
+        "attribution": {"buyers": buyers, "unbound": unbound, "orders": harness::phase_json(&orders), "attributed": attributed},
+        "healthz": harness::phase_json(&baselines.healthz),
         "fsync_ms": (baselines.fsync_ms * 1_000.0).round() / 1_000.0,
         "rss_mb": rss_mb.round(),
         "check_violations": violations,
         "invariants_ok": invariants_ok,
-    }))
+    });
+    Ok(harness::with_timed_phase(report, &timed))
 }

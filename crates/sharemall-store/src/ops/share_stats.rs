@@ -210,8 +210,9 @@ pub fn shop_totals(sql: &mut dyn Sql, shop: ShopId) -> Result<ShopShareTotals, E
 /// through them (up to [`MAX_TREE_NODES`]), each with its numbers. One query: the recursive walk
 /// down `parent_code` (index `shares_parent`), then one GROUP BY per kind of number over the
 /// page's shares. Those are written `code IN (SELECT code FROM page)` rather than as joins so
-/// that SQLite, which has no statistics, looks the page's codes up in the indexes on visits,
-/// bindings and orders by share code instead of scanning those indexes whole.
+/// that SQLite, which has no statistics, looks the page's codes up in the indexes on visits and
+/// orders by share code instead of scanning those indexes whole (customers bound are counted
+/// from the visits that bound them).
 pub fn share_tree(sql: &mut dyn Sql, shop: ShopId, page: RootPage) -> Result<ShareTree, Error> {
     // SQLite fills a recursive CTE before the outer LIMIT applies, so there the walk itself is
     // limited (its queue is first in, first out: shallowest first). PostgreSQL refuses a LIMIT

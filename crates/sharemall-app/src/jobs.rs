@@ -10,7 +10,7 @@ use sharemall_store::ops::orders::{self, CancelBy, JOB_CANCEL_UNPAID};
 use sharemall_store::ops::payments::JOB_EXECUTE_REFUND;
 use std::time::Duration;
 
-use crate::{App, payments, sandbox};
+use crate::{App, groups, payments, sandbox};
 
 /// Most jobs claimed per round.
 pub const CLAIM_BATCH: i64 = 100;
@@ -47,8 +47,13 @@ async fn run_one(app: &App, job: &Job) -> Result<(), Error> {
     }
 }
 
-/// Runs one round: claims up to [`CLAIM_BATCH`] due jobs and runs them. Returns how many ran.
+/// Runs one round: settles expired groups, then claims up to [`CLAIM_BATCH`] due jobs and runs
+/// them (the refunds a sweep starts run in the same round). Returns how many jobs ran.
 pub async fn run_due(app: &App) -> Result<usize, Error> {
+    let swept = groups::sweep(app).await?;
+    if swept.failed + swept.platform_completed > 0 {
+        tracing::info!(failed = swept.failed, platform_completed = swept.platform_completed, refunds = swept.refunds, "groups settled");
+    }
     let now = app.now();
     let claimed = app.store.write(move |sql| jobs::claim(sql, now, CLAIM_BATCH, LEASE_MS)).await?;
     let count = claimed.len();

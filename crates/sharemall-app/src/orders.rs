@@ -25,15 +25,29 @@ pub struct Checkout {
     pub from_cart: bool,
 }
 
-fn check_delivery(checkout: &Checkout) -> Result<(), Error> {
+/// Where and to whom an activity's order (a group seat, a bargain) ships.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+    pub note: String,
+}
+
+/// Checks the delivery fields' lengths, the same for every kind of order.
+pub(crate) fn check_delivery(delivery: &Delivery) -> Result<(), Error> {
+    check_delivery_fields(&delivery.recipient, &delivery.phone, &delivery.address, &delivery.note)
+}
+
+fn check_delivery_fields(recipient: &str, phone: &str, address: &str, note: &str) -> Result<(), Error> {
     let field = |name: &str, value: &str, max: usize| {
         let n = value.trim().chars().count();
         if n == 0 || n > max { Err(Error::invalid(format!("{name} must be 1 to {max} characters"))) } else { Ok(()) }
     };
-    field("recipient", &checkout.recipient, 20)?;
-    field("phone", &checkout.phone, 20)?;
-    field("address", &checkout.address, 120)?;
-    if checkout.note.chars().count() > 200 {
+    field("recipient", recipient, 20)?;
+    field("phone", phone, 20)?;
+    field("address", address, 120)?;
+    if note.chars().count() > 200 {
         return Err(Error::invalid("note must be at most 200 characters"));
     }
     Ok(())
@@ -41,7 +55,7 @@ fn check_delivery(checkout: &Checkout) -> Result<(), Error> {
 
 /// Places an order; stock is reserved now and released if it is not paid in time.
 pub async fn place_order(app: &App, customer: &SessionUser, checkout: Checkout, key: Option<IdempotencyKey>) -> Result<OrderPlaced, Error> {
-    check_delivery(&checkout)?;
+    check_delivery_fields(&checkout.recipient, &checkout.phone, &checkout.address, &checkout.note)?;
     let lines = orders::normalise_lines(&checkout.lines)?;
     let now = app.now();
     let cmd = PlaceOrder {

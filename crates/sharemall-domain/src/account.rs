@@ -94,6 +94,15 @@ pub fn check_display_name(name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
+/// How a person's name shows to other customers (a group's members, a bargain's helpers): the
+/// first character and a mask, so friends recognise each other and strangers learn nothing.
+pub fn public_name(display_name: &str) -> String {
+    match display_name.trim().chars().next() {
+        Some(first) => format!("{first}**"),
+        None => "**".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +121,12 @@ mod tests {
         assert!(check_password("short").is_err());
         assert!(check_password("long enough").is_ok());
         assert!(check_password(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn public_names_show_only_the_first_character() {
+        assert_eq!(public_name("张小明"), "张**");
+        assert_eq!(public_name("  Alice"), "A**");
+        assert_eq!(public_name(""), "**");
     }
 }

@@ -84,6 +84,20 @@ error_codes! {
     IdempotencyKeyReused => ("idempotency_key_reused", Conflict),
     // Shares
     MediaUnavailable => ("media_unavailable", Unavailable),
+    // Group buying
+    CampaignNotActive => ("campaign_not_active", Conflict),
+    CampaignSoldOut => ("campaign_sold_out", Conflict),
+    CampaignLimitReached => ("campaign_limit_reached", Conflict),
+    NewCustomersOnly => ("new_customers_only", Conflict),
+    GroupFull => ("group_full", Conflict),
+    GroupExpired => ("group_expired", Conflict),
+    AlreadyInGroup => ("already_in_group", Conflict),
+    // Bargaining
+    BargainSelfHelp => ("bargain_self_help", Conflict),
+    BargainAlreadyHelped => ("bargain_already_helped", Conflict),
+    BargainExpired => ("bargain_expired", Conflict),
+    BargainFinished => ("bargain_finished", Conflict),
+    BargainFloorNotReached => ("bargain_floor_not_reached", Conflict),
     // Transport and infrastructure
     BodyTooLarge => ("body_too_large", TooLarge),
     Timeout => ("timeout", Unavailable),

@@ -69,4 +69,10 @@ typed_id!(
     JobId,
     /// A group-buy campaign (拼团活动) on one SKU.
     CampaignId,
+    /// One group (团) opened in a group-buy campaign.
+    GroupId,
+    /// A bargain campaign (砍价活动) on one SKU.
+    BargainCampaignId,
+    /// One customer's bargain (砍价) in a bargain campaign.
+    BargainId,
 );

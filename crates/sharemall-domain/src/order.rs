@@ -20,6 +20,9 @@ pub const RETURN_WINDOW_MS: i64 = 7 * DAY_MS;
 pub enum OrderStatus {
     /// Placed, stock reserved, waiting for payment.
     Created,
+    /// A group-buy order, paid, waiting for its group to fill (待成团). It never ships from
+    /// here: it moves to `to_ship` when the group succeeds, or is refunded when it fails.
+    AwaitingGroup,
     /// Paid; waiting for the supplier to ship.
     ToShip,
     Shipped,
@@ -35,8 +38,9 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         OrderStatus::Created,
+        OrderStatus::AwaitingGroup,
         OrderStatus::ToShip,
         OrderStatus::Shipped,
         OrderStatus::Received,
@@ -49,6 +53,7 @@ impl OrderStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Created => "created",
+            OrderStatus::AwaitingGroup => "awaiting_group",
             OrderStatus::ToShip => "to_ship",
             OrderStatus::Shipped => "shipped",
             OrderStatus::Received => "received",
@@ -65,7 +70,15 @@ impl OrderStatus {
 
     /// Whether payment has been taken for an order in this state (and not fully returned).
     pub const fn is_paid(self) -> bool {
-        matches!(self, OrderStatus::ToShip | OrderStatus::Shipped | OrderStatus::Received | OrderStatus::Completed | OrderStatus::Refunding)
+        matches!(
+            self,
+            OrderStatus::AwaitingGroup
+                | OrderStatus::ToShip
+                | OrderStatus::Shipped
+                | OrderStatus::Received
+                | OrderStatus::Completed
+                | OrderStatus::Refunding
+        )
     }
 
     /// Whether the order's reserved stock still counts as reserved (not yet sold, not released).
@@ -79,6 +92,9 @@ impl OrderStatus {
         matches!(
             (self, next),
             (Created, ToShip)
+                | (Created, AwaitingGroup)
+                | (AwaitingGroup, ToShip)
+                | (AwaitingGroup, Refunding)
                 | (Created, Cancelled)
                 | (ToShip, Shipped)
                 | (ToShip, Refunding)
@@ -143,6 +159,10 @@ mod tests {
     fn unpaid_orders_cannot_ship() {
         assert!(OrderStatus::Created.transition(OrderStatus::Shipped).is_err());
         assert!(OrderStatus::Created.transition(OrderStatus::ToShip).is_ok());
+        // A group order waits for its group: it ships only after moving to `to_ship`.
+        assert!(OrderStatus::AwaitingGroup.transition(OrderStatus::Shipped).is_err());
+        assert!(OrderStatus::AwaitingGroup.transition(OrderStatus::Cancelled).is_err());
+        assert!(OrderStatus::AwaitingGroup.is_paid());
     }
 
     #[test]

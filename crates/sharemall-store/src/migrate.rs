@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_group_campaigns.sql"),
         postgres: include_str!("../migrations/postgres/0006_group_campaigns.sql"),
     },
+    Migration {
+        version: 7,
+        name: "groups",
+        sqlite: include_str!("../migrations/sqlite/0007_groups.sql"),
+        postgres: include_str!("../migrations/postgres/0007_groups.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

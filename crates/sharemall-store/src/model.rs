@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use sharemall_domain::account::Role;
-use sharemall_domain::{CampaignId, OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId};
+use sharemall_domain::{CampaignId, GroupId, OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +127,107 @@ pub struct GroupCampaign {
     pub created_at: i64,
     /// Set when the campaign was ended before its window closed.
     pub ended_at: Option<i64>,
+}
+
+/// One group (团) as its page shows it. `status` is `open`, `expired` (open past its deadline,
+/// not yet settled), `succeeded`, `platform_completed` or `failed`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupDetail {
+    #[schema(value_type = String)]
+    pub id: GroupId,
+    #[schema(value_type = String)]
+    pub campaign_id: CampaignId,
+    #[schema(value_type = String)]
+    pub shop_id: ShopId,
+    pub shop_name: String,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    #[schema(value_type = String)]
+    pub sku_id: SkuId,
+    pub title: String,
+    pub size: i64,
+    pub paid: i64,
+    /// Seats held by joiners who have not paid yet.
+    pub held: i64,
+    pub seats_left: i64,
+    pub status: String,
+    pub opened_at: i64,
+    pub expires_at: i64,
+    pub settled_at: Option<i64>,
+    pub group_price_fen: i64,
+    pub retail_fen: i64,
+    pub group_hours: i64,
+    /// Paid members only, by payment time; names masked. Never padded with invented members.
+    pub members: Vec<GroupMemberView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupMemberView {
+    /// The member's name as other customers see it (first character and a mask).
+    pub name: String,
+    pub leader: bool,
+    pub paid_at: i64,
+}
+
+/// A joinable group in a list (the product page's 凑团).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupSummary {
+    #[schema(value_type = String)]
+    pub id: GroupId,
+    #[schema(value_type = String)]
+    pub campaign_id: CampaignId,
+    pub leader_name: String,
+    pub size: i64,
+    pub paid: i64,
+    pub seats_left: i64,
+    pub expires_at: i64,
+}
+
+/// One of a customer's group orders. `group_id` is absent until an opener pays.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyGroup {
+    #[schema(value_type = String)]
+    pub order_id: OrderId,
+    pub group_id: Option<String>,
+    /// `held`, `paid`, `cancelled` or `refunded`.
+    pub membership: String,
+    pub leader: bool,
+    pub title: String,
+    pub group_price_fen: i64,
+    pub size: Option<i64>,
+    pub paid: Option<i64>,
+    pub group_status: Option<String>,
+    pub expires_at: Option<i64>,
+    pub order_status: String,
+}
+
+/// How a campaign's groups have done.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CampaignResults {
+    pub open: i64,
+    /// Past their deadline, waiting for the sweeper (they read as expired already).
+    pub expired_unsettled: i64,
+    pub succeeded: i64,
+    pub platform_completed: i64,
+    pub failed: i64,
+    /// Settled groups that succeeded, in basis points (10,000 = all).
+    pub success_rate_bps: i64,
+    pub refunds: i64,
+    pub refunded_fen: i64,
+}
+
+/// A message in a user's inbox. `kind` names the words; `params` fills them in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InboxMessage {
+    pub id: i64,
+    /// e.g. `group_succeeded`, `group_failed`, `group_platform_completed`.
+    pub kind: String,
+    /// What the message is about (a group id, …).
+    pub subject: String,
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

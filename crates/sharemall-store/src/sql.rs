@@ -192,7 +192,21 @@ macro_rules! id_values {
         }
     )*};
 }
-id_values!(UserId, SupplierId, ProductId, SkuId, ShopId, OrderId, PaymentId, RefundId, JobId, CampaignId);
+id_values!(
+    UserId,
+    SupplierId,
+    ProductId,
+    SkuId,
+    ShopId,
+    OrderId,
+    PaymentId,
+    RefundId,
+    JobId,
+    CampaignId,
+    GroupId,
+    BargainCampaignId,
+    BargainId
+);
 
 /// Builds a parameter list: `params![order_id, amount, now]`.
 #[macro_export]

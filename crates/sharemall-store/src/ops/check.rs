@@ -25,7 +25,7 @@ fn run_check(sql: &mut dyn Sql, name: &'static str, universe: &str, violations: 
 }
 
 /// Statuses in which an order's goods count as sold.
-const SOLD: &str = "('to_ship', 'shipped', 'received', 'completed', 'refunding')";
+const SOLD: &str = "('awaiting_group', 'to_ship', 'shipped', 'received', 'completed', 'refunding')";
 
 pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     // One aggregate pass over the order lines per check (no per-SKU lookups, so no index on
@@ -38,7 +38,7 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     };
     let reserved_per_sku = per_sku("stock_reserved", "o.status = 'created'");
     let sold_per_sku = per_sku("stock_sold", &format!("o.status IN {SOLD} OR (o.status = 'refunded' AND o.shipped_at IS NOT NULL)"));
-    Ok(vec![
+    let mut checks = vec![
         run_check(
             sql,
             "stock conservation (total = available + reserved + sold, none negative)",
@@ -52,7 +52,7 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "order amounts consistent with status",
             "SELECT COUNT(*) FROM orders",
             "SELECT order_no FROM orders WHERE (status = 'created' AND paid_fen <> 0) \
-             OR (status IN ('to_ship', 'shipped', 'received', 'completed', 'refunding', 'refunded') AND paid_fen <> payable_fen) \
+             OR (status IN ('awaiting_group', 'to_ship', 'shipped', 'received', 'completed', 'refunding', 'refunded') AND paid_fen <> payable_fen) \
              OR refunded_fen > paid_fen OR refunded_fen < 0 OR (status = 'refunded' AND refunded_fen <> paid_fen) \
              OR (status IN ('shipped', 'received', 'completed') AND shipped_at IS NULL) OR (status IN ('received', 'completed') AND received_at IS NULL) \
              OR payable_fen <> goods_fen + shipping_fen OR goods_fen <> base_fen - activity_discount_fen - member_discount_fen - coupon_discount_fen",
@@ -94,6 +94,56 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "an order's last-touch share is a share of the order's own shop",
             "SELECT COUNT(*) FROM orders WHERE share_code IS NOT NULL",
             "SELECT o.order_no FROM orders o JOIN shares s ON s.code = o.share_code WHERE s.shop_id <> o.shop_id",
+        )?,
+    ];
+    checks.extend(group_checks(sql)?);
+    Ok(checks)
+}
+
+/// Group buying (SPEC 3.5): seats, success, shipping and refunds.
+fn group_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
+    use crate::ops::groups::REFUND_REASON_GROUP_FAILED as FAILED;
+    Ok(vec![
+        run_check(
+            sql,
+            "no group over-filled; its seat counts are its members",
+            "SELECT COUNT(*) FROM buy_groups",
+            "SELECT g.id FROM buy_groups g WHERE g.paid + g.held > g.size \
+             OR g.paid <> (SELECT COUNT(*) FROM buy_group_members m WHERE m.group_id = g.id AND m.status = 'paid') \
+             OR g.held <> (SELECT COUNT(*) FROM buy_group_members m WHERE m.group_id = g.id AND m.status = 'held' AND g.status = 'open')",
+        )?,
+        run_check(
+            sql,
+            "a group succeeded only when every seat was paid",
+            "SELECT COUNT(*) FROM buy_groups WHERE status = 'succeeded'",
+            "SELECT id FROM buy_groups WHERE status = 'succeeded' AND paid <> size",
+        )?,
+        run_check(
+            sql,
+            "orders of a group that has not succeeded never ship",
+            "SELECT COUNT(*) FROM buy_group_members",
+            "SELECT o.order_no FROM orders o JOIN buy_group_members m ON m.order_id = o.id LEFT JOIN buy_groups g ON g.id = m.group_id \
+             WHERE o.status IN ('to_ship', 'shipped', 'received', 'completed') AND (g.id IS NULL OR g.status NOT IN ('succeeded', 'platform_completed'))",
+        )?,
+        run_check(
+            sql,
+            "every paid member of a failed group refunded exactly once; no member of a completed group refunded",
+            "SELECT COUNT(*) FROM buy_group_members m JOIN buy_groups g ON g.id = m.group_id WHERE g.status <> 'open'",
+            &format!(
+                "SELECT m.order_id FROM buy_group_members m JOIN buy_groups g ON g.id = m.group_id \
+                 WHERE (g.status = 'failed' AND (m.status = 'paid' OR m.status = 'held' \
+                        OR (m.status = 'refunded' AND m.paid_at IS NOT NULL AND \
+                            (SELECT COUNT(*) FROM refunds r WHERE r.order_id = m.order_id AND r.reason LIKE '{FAILED}%') <> 1))) \
+                 OR (g.status IN ('succeeded', 'platform_completed') AND \
+                     EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = m.order_id AND r.reason LIKE '{FAILED}%'))"
+            ),
+        )?,
+        run_check(
+            sql,
+            "a campaign's units used = its members' units held or paid",
+            "SELECT COUNT(*) FROM group_campaigns",
+            "SELECT c.id FROM group_campaigns c WHERE c.stock_used <> (SELECT CAST(COALESCE(SUM(m.quantity), 0) AS BIGINT) \
+             FROM buy_group_members m WHERE m.campaign_id = c.id AND m.status IN ('held', 'paid'))",
         )?,
     ])
 }

@@ -1,10 +1,11 @@
 //! Orders: placing (stock reserved at creation), cancelling, the cart, and reading orders.
 
 use sharemall_domain::order::{self, OrderStatus};
-use sharemall_domain::pricing::{self, Adjustments, LineInput, ShippingRule};
+use sharemall_domain::pricing::{self, ActivityPrice, Adjustments, LineInput, PriceBreakdown, ShippingRule};
 use sharemall_domain::{Error, ErrorCode, Money, OrderId, ProductId, ShopId, SkuId, SupplierId, Timestamp, UserId};
 
 use crate::model::{Order, OrderItem, OrderPlaced, Shipment};
+use crate::ops::groups;
 use crate::ops::idempotency::IdempotencyKey;
 use crate::ops::jobs;
 use crate::ops::shares;
@@ -133,20 +134,65 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
     for (sku, quantity) in &lines {
         reserve_stock(sql, *sku, *quantity)?;
     }
-    // Attributed inside the order's transaction: the binding and last touch in force when it is placed.
-    let attribution = shares::attribution_for(sql, now, cmd.customer, cmd.shop)?;
     let id = OrderId::new();
     let deadline = now.plus_ms(cmd.pay_window_ms);
+    let new_order = NewOrder {
+        id,
+        customer: cmd.customer,
+        shop: cmd.shop,
+        order_no: &cmd.order_no,
+        recipient: &cmd.recipient,
+        phone: &cmd.phone,
+        address: &cmd.address,
+        note: &cmd.note,
+        deadline,
+        key,
+        activity: None,
+    };
+    insert_order(sql, now, &new_order, &price, &for_sale, &inputs)?;
+    jobs::enqueue(sql, now, JOB_CANCEL_UNPAID, &id.to_string(), deadline)?;
+    if cmd.from_cart {
+        sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![cmd.customer, cmd.shop])?;
+    }
+    Ok(OrderPlaced::created(id, &cmd.order_no, price.payable_fen, deadline))
+}
+
+/// An order's row as written, once it is priced and its stock reserved.
+struct NewOrder<'a> {
+    id: OrderId,
+    customer: UserId,
+    shop: ShopId,
+    order_no: &'a str,
+    recipient: &'a str,
+    phone: &'a str,
+    address: &'a str,
+    note: &'a str,
+    deadline: Timestamp,
+    key: Option<&'a IdempotencyKey>,
+    activity: Option<Activity>,
+}
+
+/// Writes an order and its lines, attributed inside the order's own transaction: the binding
+/// and last touch in force when it is placed.
+fn insert_order(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    order: &NewOrder<'_>,
+    price: &PriceBreakdown,
+    for_sale: &[SkuForSale],
+    inputs: &[LineInput],
+) -> Result<(), Error> {
+    let attribution = shares::attribution_for(sql, now, order.customer, order.shop)?;
     sql.execute(
         "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, member_discount_fen, coupon_discount_fen, \
          goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, idem_key, request_hash, \
-         bound_shop_id, share_code, self_referral) \
-         VALUES ($1, $2, $3, $4, 'created', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+         bound_shop_id, share_code, self_referral, activity) \
+         VALUES ($1, $2, $3, $4, 'created', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         params![
-            id,
-            cmd.order_no.as_str(),
-            cmd.shop,
-            cmd.customer,
+            order.id,
+            order.order_no,
+            order.shop,
+            order.customer,
             price.base_fen,
             price.activity_discount_fen,
             price.member_discount_fen,
@@ -154,31 +200,103 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
             price.goods_fen,
             price.shipping_fen,
             price.payable_fen,
-            cmd.recipient.as_str(),
-            cmd.phone.as_str(),
-            cmd.address.as_str(),
-            cmd.note.as_str(),
+            order.recipient,
+            order.phone,
+            order.address,
+            order.note,
             now,
-            deadline,
-            key.map(|k| k.key.as_str()),
-            key.map(|k| k.request_hash.as_str()),
+            order.deadline,
+            order.key.map(|k| k.key.as_str()),
+            order.key.map(|k| k.request_hash.as_str()),
             attribution.bound_shop,
             attribution.share_code.as_deref(),
-            attribution.self_referral
+            attribution.self_referral,
+            order.activity.map(Activity::as_str)
         ],
     )?;
-    for (line_no, (item, input)) in for_sale.iter().zip(&inputs).enumerate() {
+    for (line_no, (item, input)) in for_sale.iter().zip(inputs).enumerate() {
         sql.execute(
             "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            params![id, line_no as i64 + 1, item.sku, item.product, item.supplier, item.title.as_str(), item.attributes.as_str(), item.unit_price, input.quantity, price.line_goods_fen[line_no]],
+            params![order.id, line_no as i64 + 1, item.sku, item.product, item.supplier, item.title.as_str(), item.attributes.as_str(), input.unit_price, input.quantity, price.line_goods_fen[line_no]],
         )?;
     }
-    jobs::enqueue(sql, now, JOB_CANCEL_UNPAID, &id.to_string(), deadline)?;
-    if cmd.from_cart {
-        sql.execute("DELETE FROM cart_items WHERE user_id = $1 AND shop_id = $2", params![cmd.customer, cmd.shop])?;
+    Ok(())
+}
+
+/// The activity that set an order's price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    GroupBuy,
+    Bargain,
+}
+
+impl Activity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Activity::GroupBuy => "group_buy",
+            Activity::Bargain => "bargain",
+        }
     }
-    Ok(OrderPlaced::created(id, &cmd.order_no, price.payable_fen, deadline))
+}
+
+/// A one-line order at an activity's price (a group seat, a finished bargain). The activity
+/// decides the unit price and the pay deadline; everything else is an ordinary order's.
+#[derive(Debug, Clone)]
+pub struct ActivityOrder {
+    pub customer: UserId,
+    pub shop: ShopId,
+    pub sku: SkuId,
+    pub quantity: i64,
+    /// The activity's price per unit; the pricing pipeline never lets it exceed the retail price.
+    pub unit_price: Money,
+    pub activity: Activity,
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+    pub note: String,
+    pub order_no: String,
+    pub pay_deadline: Timestamp,
+    pub shipping: ShippingRule,
+}
+
+/// Places an activity's order: checks the shop may sell the SKU, prices it through the pipeline
+/// with the activity price, reserves stock, and schedules the unpaid-order deadline. Callers
+/// check an Idempotency-Key with [`placed_with_key`] before they take any seat or stock of their
+/// own, and pass it here to be stored on the order.
+pub fn place_activity_order(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    order: &ActivityOrder,
+    key: Option<&IdempotencyKey>,
+) -> Result<OrderPlaced, Error> {
+    order::check_quantity(order.quantity)?;
+    let item = sku_for_sale(sql, order.shop, order.sku)?;
+    let inputs = [LineInput { sku_id: item.sku, quantity: order.quantity, unit_price: item.unit_price }];
+    let adjustments = Adjustments {
+        activity: Some(ActivityPrice { sku_id: item.sku, unit_price: order.unit_price }),
+        shipping: order.shipping,
+        ..Adjustments::NONE
+    };
+    let price = pricing::price(&inputs, &adjustments)?;
+    reserve_stock(sql, order.sku, order.quantity)?;
+    let id = OrderId::new();
+    let new_order = NewOrder {
+        id,
+        customer: order.customer,
+        shop: order.shop,
+        order_no: &order.order_no,
+        recipient: &order.recipient,
+        phone: &order.phone,
+        address: &order.address,
+        note: &order.note,
+        deadline: order.pay_deadline,
+        key,
+        activity: Some(order.activity),
+    };
+    insert_order(sql, now, &new_order, &price, &[item], &inputs)?;
+    jobs::enqueue(sql, now, JOB_CANCEL_UNPAID, &id.to_string(), order.pay_deadline)?;
+    Ok(OrderPlaced::created(id, &order.order_no, price.payable_fen, order.pay_deadline))
 }
 
 /// Moves `quantity` from available to reserved, or fails with `out_of_stock` changing nothing.
@@ -216,15 +334,18 @@ pub enum CancelBy {
     Customer(UserId),
     /// The pay window closed.
     Deadline,
+    /// The order held a seat in a group that has closed (failed, or completed by the platform).
+    GroupClosed,
 }
 
 /// Cancels an unpaid order and releases its stock. Idempotent for the deadline job: an order
 /// already paid or cancelled is left alone.
 pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy) -> Result<bool, Error> {
     let row = sql
-        .query_opt("SELECT status, customer_id, pay_deadline_at FROM orders WHERE id = $1", params![id])?
+        .query_opt("SELECT status, customer_id, pay_deadline_at, activity FROM orders WHERE id = $1", params![id])?
         .ok_or_else(|| Error::not_found("order"))?;
     let status = OrderStatus::parse(&row.text(0)?)?;
+    let group_order = row.opt_text(3)?.as_deref() == Some(Activity::GroupBuy.as_str());
     match by {
         CancelBy::Customer(user) if row.id::<UserId>(1)? != user => return Err(Error::not_found("order")),
         CancelBy::Customer(_) => {
@@ -235,11 +356,22 @@ pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy
                 return Ok(false);
             }
         }
+        CancelBy::GroupClosed => {
+            if status != OrderStatus::Created {
+                return Ok(false);
+            }
+        }
+    }
+    if group_order {
+        groups::lock_group_of(sql, id)?;
     }
     let changed =
         sql.execute("UPDATE orders SET status = 'cancelled', closed_at = $2 WHERE id = $1 AND status = 'created'", params![id, now])?;
     if changed == 0 {
         return Ok(false);
+    }
+    if group_order {
+        groups::on_cancelled(sql, id)?;
     }
     move_stock(sql, id, "stock_reserved", "stock_available")?;
     sql.execute("UPDATE payments SET status = 'closed' WHERE order_id = $1 AND status = 'pending'", params![id])?;

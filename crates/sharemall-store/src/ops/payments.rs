@@ -11,6 +11,7 @@ use sharemall_domain::{Error, ErrorCode, Money, OrderId, PaymentId, RefundId, Ti
 use utoipa::ToSchema;
 
 use crate::model::Payment;
+use crate::ops::groups::{self, Seated};
 use crate::ops::jobs;
 use crate::ops::orders::move_stock;
 use crate::params;
@@ -107,16 +108,25 @@ pub fn apply_payment_success(
     if payment.status == "succeeded" {
         return Ok(PaymentApplied::AlreadyApplied);
     }
+    let group_order = sql.query_opt("SELECT 1 FROM orders WHERE id = $1 AND activity = 'group_buy'", params![payment.order_id])?.is_some();
+    if group_order {
+        groups::lock_group_of(sql, payment.order_id)?;
+    }
     sql.execute(
         "UPDATE payments SET status = 'succeeded', provider_txn_id = $2, succeeded_at = $3 WHERE id = $1",
         params![payment.id, provider_txn_id, now],
     )?;
+    // A group order waits for its group; every other order goes to shipping.
+    let paid_status = if group_order { OrderStatus::AwaitingGroup } else { OrderStatus::ToShip };
     let moved = sql.execute(
-        "UPDATE orders SET status = 'to_ship', paid_fen = $2, paid_at = $3 WHERE id = $1 AND status = 'created'",
-        params![payment.order_id, amount_fen, now],
+        "UPDATE orders SET status = $4, paid_fen = $2, paid_at = $3 WHERE id = $1 AND status = 'created'",
+        params![payment.order_id, amount_fen, now, paid_status.as_str()],
     )?;
     if moved == 1 {
         move_stock(sql, payment.order_id, "stock_reserved", "stock_sold")?;
+        if group_order && groups::on_paid(sql, now, payment.order_id)? == Seated::Refunded {
+            return Ok(PaymentApplied::RefundedLate);
+        }
         return Ok(PaymentApplied::Paid);
     }
     // The order is no longer waiting (cancelled at its deadline, or paid by another payment):
@@ -158,6 +168,12 @@ pub fn request_refund(sql: &mut dyn Sql, now: Timestamp, order: OrderId, amount:
         .query_opt("SELECT status, paid_fen, refunded_fen FROM orders WHERE id = $1", params![order])?
         .ok_or_else(|| Error::not_found("order"))?;
     let status = OrderStatus::parse(&row.text(0)?)?;
+    if status == OrderStatus::AwaitingGroup {
+        return Err(Error::new(
+            ErrorCode::InvalidOrderState,
+            "this order waits for its group: it is refunded automatically if the group does not fill",
+        ));
+    }
     if !status.is_paid() || status == OrderStatus::Refunding {
         return Err(Error::new(ErrorCode::InvalidOrderState, format!("an order that is {} cannot be refunded", status.as_str())));
     }
@@ -177,6 +193,24 @@ pub fn request_refund(sql: &mut dyn Sql, now: Timestamp, order: OrderId, amount:
     }
     let id = enqueue_refund(sql, now, order, payment, amount, reason)?;
     Ok(RefundRequested { refund_id: id, amount_fen: amount.fen(), status: "pending".into() })
+}
+
+/// Refunds everything still unrefunded on a paid order: the order becomes `refunding` and the
+/// refund job asks the provider. Used when the platform, not the customer, decides the refund
+/// (a group that failed).
+pub fn refund_in_full(sql: &mut dyn Sql, now: Timestamp, order: OrderId, reason: &str) -> Result<RefundId, Error> {
+    let row = sql
+        .query_opt("SELECT status, paid_fen, refunded_fen FROM orders WHERE id = $1", params![order])?
+        .ok_or_else(|| Error::not_found("order"))?;
+    let status = OrderStatus::parse(&row.text(0)?)?;
+    status.transition(OrderStatus::Refunding)?;
+    let amount = row.money(1)?.checked_sub(row.money(2)?)?;
+    let payment: PaymentId = sql
+        .query_opt("SELECT id FROM payments WHERE order_id = $1 AND status = 'succeeded' ORDER BY succeeded_at LIMIT 1", params![order])?
+        .ok_or_else(|| Error::internal("paid order without a succeeded payment"))?
+        .id(0)?;
+    sql.execute("UPDATE orders SET status = 'refunding' WHERE id = $1", params![order])?;
+    enqueue_refund(sql, now, order, payment, amount, reason)
 }
 
 /// What the refund job needs to call the provider.
@@ -233,9 +267,12 @@ pub fn fail_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, reason: &str
         "UPDATE refunds SET status = 'failed', reason = reason || ' / ' || $2, finished_at = $3 WHERE id = $1",
         params![id, reason, now],
     )?;
+    // A failed group's order stays `refunding`: it must never become shippable, so a refused
+    // refund of it waits for the operator instead.
     sql.execute(
         "UPDATE orders SET status = CASE WHEN received_at IS NOT NULL THEN 'received' WHEN shipped_at IS NOT NULL THEN 'shipped' ELSE 'to_ship' END \
-         WHERE id = $1 AND status = 'refunding'",
+         WHERE id = $1 AND status = 'refunding' \
+         AND NOT EXISTS (SELECT 1 FROM buy_group_members m WHERE m.order_id = orders.id AND m.status = 'refunded')",
         params![order],
     )?;
     Ok(())

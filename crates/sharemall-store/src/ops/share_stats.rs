@@ -8,7 +8,7 @@
 //!   for a customer it brought even if another share takes them over later; an anonymous visitor
 //!   whose account was already bound when they signed in counts for nobody.
 //! - `orders`: orders whose last-touch share it is and that are paid and not fully returned,
-//!   i.e. [`OrderStatus::is_paid`]: to_ship, shipped, received, completed, refunding. Not
+//!   i.e. [`OrderStatus::is_paid`]: awaiting_group, to_ship, shipped, received, completed, refunding. Not
 //!   `created` (unpaid: the deadline may still cancel it), not `cancelled` (never paid), not
 //!   `refunded` (every fen went back). So orders and GMV count the same orders, and GMV ÷ orders
 //!   is a real average order value.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod group_campaigns;
+pub mod groups;
 pub mod orders;
 pub mod share_media;
 pub mod share_stats;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalog::routes())
         .merge(shops::routes())
         .merge(group_campaigns::routes())
+        .merge(groups::routes())
         .merge(orders::routes())
         .merge(shares::routes())
         .merge(share_stats::routes())

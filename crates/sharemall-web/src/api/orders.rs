@@ -11,7 +11,7 @@ use sharemall_app::sandbox;
 use sharemall_app::shares;
 use sharemall_domain::order::OrderStatus;
 use sharemall_domain::{Error, ErrorCode, OrderId, ShopId, SkuId};
-use sharemall_store::model::{Order, OrderPlaced};
+use sharemall_store::model::{Order, OrderPlaced, SessionUser};
 use sharemall_store::ops::payments::{PaymentApplied, RefundRequested};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -52,7 +52,7 @@ pub struct PlaceOrderRequest {
 /// Parses an order request. There is no price field, so a price is an unknown field; it is
 /// reported with its own code so a client learns *why* (the check runs only on that failure,
 /// keeping the hot path to one parse).
-fn parse_order_request(body: &[u8]) -> Result<PlaceOrderRequest, Error> {
+pub(crate) fn parse_order_request<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     parse_json(body).map_err(|e| {
         let price_keys = ["price", "price_fen", "unit_fen", "amount_fen", "payable_fen", "total_fen", "unit_price"];
         let names_price = price_keys.iter().any(|k| e.message.contains(&format!("unknown field `{k}`")));
@@ -73,14 +73,9 @@ async fn place_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<OrderPlaced> {
-    let req = parse_order_request(&body)?;
+    let req: PlaceOrderRequest = parse_order_request(&body)?;
     let key = idempotency_key(&headers, &user, "POST /api/v1/orders", &body)?;
-    let shop: ShopId = match &req.shop_id {
-        Some(id) => id.parse().map_err(|_| Error::not_found("shop"))?,
-        None => shares::bound_shop(&state.app, &user)
-            .await?
-            .ok_or_else(|| Error::new(ErrorCode::ShopRequired, "choose a shop: this account is not bound to one through a share"))?,
-    };
+    let shop = shop_or_bound(&state, &user, req.shop_id.as_deref()).await?;
     let mut lines = Vec::with_capacity(req.items.len());
     for item in &req.items {
         let sku: SkuId = item.sku_id.parse().map_err(|_| Error::new(ErrorCode::SkuNotFound, "no such SKU"))?;
@@ -102,6 +97,17 @@ async fn place_order(
         from_cart: req.from_cart,
     };
     Ok(Json(orders::place_order(&state.app, &user, checkout, Some(key)).await?))
+}
+
+/// The shop a customer names, or the one they are bound to (buying through the platform), or
+/// `shop_required` when they are bound to none.
+pub(crate) async fn shop_or_bound(state: &AppState, user: &SessionUser, named: Option<&str>) -> Result<ShopId, Error> {
+    match named {
+        Some(id) => id.parse().map_err(|_| Error::not_found("shop")),
+        None => shares::bound_shop(&state.app, user)
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::ShopRequired, "choose a shop: this account is not bound to one through a share")),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

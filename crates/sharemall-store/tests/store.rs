@@ -10,6 +10,8 @@ mod harness;
 
 #[path = "store/group_campaigns.rs"]
 mod group_campaigns;
+#[path = "store/groups.rs"]
+mod groups;
 #[path = "store/idempotency.rs"]
 mod idempotency;
 #[path = "store/jobs.rs"]

@@ -106,11 +106,11 @@ fn group_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     Ok(vec![
         run_check(
             sql,
-            "no group over-filled; its seat counts are its members",
+            "no group over-filled; its seats are its members (paid: every member who paid into it, held: unpaid seats)",
             "SELECT COUNT(*) FROM buy_groups",
             "SELECT g.id FROM buy_groups g WHERE g.paid + g.held > g.size \
-             OR g.paid <> (SELECT COUNT(*) FROM buy_group_members m WHERE m.group_id = g.id AND m.status = 'paid') \
-             OR g.held <> (SELECT COUNT(*) FROM buy_group_members m WHERE m.group_id = g.id AND m.status = 'held' AND g.status = 'open')",
+             OR g.paid <> (SELECT COUNT(*) FROM buy_group_members m WHERE m.group_id = g.id AND m.paid_at IS NOT NULL) \
+             OR g.held <> (SELECT COUNT(*) FROM buy_group_members m WHERE m.group_id = g.id AND m.status = 'held')",
         )?,
         run_check(
             sql,

@@ -422,6 +422,6 @@ mod tests {
 
     #[test]
     fn counted_statuses_are_the_paid_ones() {
-        assert_eq!(counted_statuses(), "'to_ship', 'shipped', 'received', 'completed', 'refunding'");
+        assert_eq!(counted_statuses(), "'awaiting_group', 'to_ship', 'shipped', 'received', 'completed', 'refunding'");
     }
 }

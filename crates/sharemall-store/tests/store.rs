@@ -10,6 +10,8 @@ mod harness;
 
 #[path = "store/group_campaigns.rs"]
 mod group_campaigns;
+#[path = "store/group_races.rs"]
+mod group_races;
 #[path = "store/groups.rs"]
 mod groups;
 #[path = "store/idempotency.rs"]

@@ -389,6 +389,9 @@ pub fn sweep_expired(sql: &mut dyn Sql, now: Timestamp, limit: i64) -> Result<Sw
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    if sql.backend() == Backend::Postgres {
+        lock_shared_rows_of_due_groups(sql, now)?;
+    }
     let due = sql.query(
         &format!("SELECT id FROM buy_groups WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2 {skip_locked}"),
         params![now, limit],
@@ -398,6 +401,23 @@ pub fn sweep_expired(sql: &mut dyn Sql, now: Timestamp, limit: i64) -> Result<Sw
         settle_expired(sql, now, row.id(0)?, &mut report)?;
     }
     Ok(report)
+}
+
+/// Settling a group touches rows many groups share: its campaign and its SKU. Two sweepers that
+/// each settle a batch would take those locks in whatever order their groups come and could
+/// deadlock, so on PostgreSQL a sweep first locks every campaign and SKU with a due group, in id
+/// order. Sweepers then queue on the first of them instead of crossing; the groups themselves
+/// are still claimed with `SKIP LOCKED`, so each is settled by one sweeper.
+fn lock_shared_rows_of_due_groups(sql: &mut dyn Sql, now: Timestamp) -> Result<(), Error> {
+    const DUE: &str = "SELECT g.campaign_id FROM buy_groups g WHERE g.status = 'open' AND g.expires_at <= $1";
+    sql.query(&format!("SELECT c.id FROM group_campaigns c WHERE c.id IN ({DUE}) ORDER BY c.id FOR UPDATE"), params![now])?;
+    sql.query(
+        &format!(
+            "SELECT s.id FROM skus s WHERE s.id IN (SELECT c.sku_id FROM group_campaigns c WHERE c.id IN ({DUE})) ORDER BY s.id FOR UPDATE"
+        ),
+        params![now],
+    )?;
+    Ok(())
 }
 
 fn settle_expired(sql: &mut dyn Sql, now: Timestamp, group: GroupId, report: &mut SweepReport) -> Result<(), Error> {

@@ -9,7 +9,7 @@ use crate::harness::*;
 
 /// Spawns the commands in a seed-shuffled order, each after a seed-chosen number of yields, and
 /// returns the results in command order.
-async fn race<T, F, Fut>(seed: u64, count: usize, make: F) -> Vec<T>
+pub async fn race<T, F, Fut>(seed: u64, count: usize, make: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(usize) -> Fut,

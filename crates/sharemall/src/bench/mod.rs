@@ -2,6 +2,7 @@
 //! the invariants afterwards, and prints one JSON object. Benchmarks measure; they never assert
 //! timings — only invariants decide the exit code.
 
+mod group_join;
 mod harness;
 mod orders;
 mod share_visit;
@@ -12,7 +13,7 @@ use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// orders-hot | orders-spread | share-visit
+    /// orders-hot | orders-spread | share-visit | group-join
     pub workload: String,
     /// Print only the JSON object.
     #[arg(long)]
@@ -45,7 +46,8 @@ pub async fn run(settings: Settings, mut args: BenchArgs) -> anyhow::Result<()> 
         "orders-hot" => orders::run(&settings, &args, orders::Shape::Hot).await?,
         "orders-spread" => orders::run(&settings, &args, orders::Shape::Spread).await?,
         "share-visit" => share_visit::run(&settings, &args).await?,
-        other => anyhow::bail!("unknown workload '{other}' (orders-hot, orders-spread, share-visit)"),
+        "group-join" => group_join::run(&settings, &args).await?,
+        other => anyhow::bail!("unknown workload '{other}' (orders-hot, orders-spread, share-visit, group-join)"),
     };
     let ok = report.get("invariants_ok").and_then(serde_json::Value::as_bool).unwrap_or(false);
     if args.json {

@@ -6,7 +6,9 @@
 //! gives the same cuts, so a bargain can be audited and replayed; the seed itself is drawn at
 //! random when a bargain starts and never shown to the helpers.
 
-use crate::{Error, ErrorCode, Money};
+use crate::group_buy::SkuPrices;
+use crate::time::HOUR_MS;
+use crate::{Error, ErrorCode, Money, Timestamp};
 
 /// Fewest and most helps a campaign may ask for.
 pub const MIN_HELPERS: i64 = 1;
@@ -94,6 +96,111 @@ pub fn price_after(terms: &BargainTerms, cuts: &[Money], helps: usize) -> Result
     Ok(price)
 }
 
+/// A bargain campaign as its creator asks for it, before checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BargainCampaignRequest {
+    pub start: Money,
+    pub floor: Money,
+    pub helpers_needed: i64,
+    /// How long one bargain runs once started.
+    pub hours: i64,
+    /// The window in which bargains may be started.
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// Units the campaign may sell in all.
+    pub stock_cap: i64,
+    pub buy_rule: BuyRule,
+}
+
+impl BargainCampaignRequest {
+    /// Every rule a campaign must keep, with a clear error for the first it breaks; the checked
+    /// price terms on success.
+    pub fn validate(&self, prices: SkuPrices, now: Timestamp) -> Result<BargainTerms, Error> {
+        if self.start > prices.retail {
+            return Err(Error::new(ErrorCode::InvalidPrice, "the start price is above the retail price"));
+        }
+        let terms = BargainTerms::new(self.start, self.floor, prices.supply, self.helpers_needed)?;
+        if !(MIN_HOURS..=MAX_HOURS).contains(&self.hours) {
+            return Err(Error::invalid(format!("a bargain runs {MIN_HOURS} to {MAX_HOURS} hours")));
+        }
+        if self.ends_at <= self.starts_at {
+            return Err(Error::invalid("the campaign must end after it starts"));
+        }
+        if self.ends_at <= now {
+            return Err(Error::invalid("the campaign window is in the past"));
+        }
+        if self.stock_cap < 1 {
+            return Err(Error::invalid("the campaign must have at least one unit to sell"));
+        }
+        Ok(terms)
+    }
+
+    /// How long a bargain started in this campaign runs.
+    pub fn bargain_window_ms(&self) -> i64 {
+        self.hours * HOUR_MS
+    }
+}
+
+/// A bargain's state as stored. Expiry is data: a running bargain past its `expires_at` reads
+/// as expired at once ([`BargainStatus::read`]); `Expired` is written only when the starter
+/// begins another bargain in the same campaign, to free the one-running-bargain slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BargainStatus {
+    Running,
+    /// The starter placed the order (paid or not yet paid).
+    Bought,
+    Expired,
+}
+
+impl BargainStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BargainStatus::Running => "running",
+            BargainStatus::Bought => "bought",
+            BargainStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<BargainStatus, Error> {
+        match text {
+            "running" => Ok(BargainStatus::Running),
+            "bought" => Ok(BargainStatus::Bought),
+            "expired" => Ok(BargainStatus::Expired),
+            other => Err(Error::internal(format!("unknown bargain status {other}"))),
+        }
+    }
+
+    /// The status as it reads at `now`: a running bargain past its deadline is expired.
+    pub fn read(self, expires_at: Timestamp, now: Timestamp) -> BargainStatus {
+        match self {
+            BargainStatus::Running if now >= expires_at => BargainStatus::Expired,
+            other => other,
+        }
+    }
+}
+
+/// Why a help is refused, checked in this order; `Ok` when it may go ahead.
+pub fn may_help(status: BargainStatus, helps: i64, helpers_needed: i64) -> Result<(), Error> {
+    match status {
+        BargainStatus::Bought => Err(Error::new(ErrorCode::BargainFinished, "this bargain has been bought")),
+        _ if helps >= helpers_needed => Err(Error::new(ErrorCode::BargainFinished, "this bargain already has every help it needs")),
+        BargainStatus::Expired => Err(Error::new(ErrorCode::BargainExpired, "this bargain has expired")),
+        BargainStatus::Running => Ok(()),
+    }
+}
+
+/// Why the starter may not buy now, or `Ok`. `status` is as read at `now`.
+pub fn may_buy(status: BargainStatus, rule: BuyRule, helps: i64, helpers_needed: i64) -> Result<(), Error> {
+    match status {
+        BargainStatus::Bought => Err(Error::new(ErrorCode::BargainFinished, "this bargain has been bought already")),
+        BargainStatus::Expired => Err(Error::new(ErrorCode::BargainExpired, "this bargain has expired")),
+        BargainStatus::Running if rule == BuyRule::OnlyAtFloor && helps < helpers_needed => {
+            Err(Error::new(ErrorCode::BargainFloorNotReached, "this bargain can be bought only once the floor price is reached"))
+        }
+        BargainStatus::Running => Ok(()),
+    }
+}
+
 /// A small, fixed pseudo-random generator: the cuts must be the same on every platform and in
 /// every version, which a library generator does not promise.
 struct SplitMix64(u64);
@@ -138,6 +245,64 @@ mod tests {
         assert_eq!(BargainTerms::new(floor, start, supply, 5).unwrap_err().code, ErrorCode::InvalidPrice);
         assert_eq!(BargainTerms::new(Money::from_fen(3_004), floor, supply, 5).unwrap_err().code, ErrorCode::InvalidPrice);
         assert!(BargainTerms::new(Money::from_fen(3_005), floor, supply, 5).is_ok(), "exactly 1 fen a help is enough");
+    }
+
+    const NOW: Timestamp = Timestamp(1_800_000_000_000);
+    const PRICES: SkuPrices = SkuPrices { supply: Money::from_fen(6_000), retail: Money::from_fen(10_000) };
+
+    fn request() -> BargainCampaignRequest {
+        BargainCampaignRequest {
+            start: Money::from_fen(10_000),
+            floor: Money::from_fen(6_000),
+            helpers_needed: 5,
+            hours: DEFAULT_HOURS,
+            starts_at: NOW,
+            ends_at: NOW.plus_ms(7 * 24 * HOUR_MS),
+            stock_cap: 10,
+            buy_rule: BuyRule::AtCurrentPrice,
+        }
+    }
+
+    #[test]
+    fn a_sound_campaign_passes_and_each_broken_rule_is_named() {
+        assert_eq!(request().validate(PRICES, NOW).unwrap().helpers_needed, 5);
+        let broken = [
+            (BargainCampaignRequest { start: Money::from_fen(10_001), ..request() }, ErrorCode::InvalidPrice),
+            (BargainCampaignRequest { floor: Money::from_fen(5_999), ..request() }, ErrorCode::InvalidPrice),
+            (BargainCampaignRequest { helpers_needed: 0, ..request() }, ErrorCode::InvalidInput),
+            (BargainCampaignRequest { helpers_needed: 101, ..request() }, ErrorCode::InvalidInput),
+            (BargainCampaignRequest { hours: 0, ..request() }, ErrorCode::InvalidInput),
+            (BargainCampaignRequest { hours: 73, ..request() }, ErrorCode::InvalidInput),
+            (BargainCampaignRequest { ends_at: NOW, ..request() }, ErrorCode::InvalidInput),
+            (
+                BargainCampaignRequest { starts_at: NOW.plus_ms(-2 * HOUR_MS), ends_at: NOW.plus_ms(-HOUR_MS), ..request() },
+                ErrorCode::InvalidInput,
+            ),
+            (BargainCampaignRequest { stock_cap: 0, ..request() }, ErrorCode::InvalidInput),
+        ];
+        for (request, code) in broken {
+            assert_eq!(request.validate(PRICES, NOW).unwrap_err().code, code, "{request:?}");
+        }
+    }
+
+    #[test]
+    fn expiry_is_read_from_the_deadline_and_the_rules_refuse_in_order() {
+        let deadline = NOW.plus_ms(HOUR_MS);
+        assert_eq!(BargainStatus::Running.read(deadline, NOW), BargainStatus::Running);
+        assert_eq!(BargainStatus::Running.read(deadline, deadline), BargainStatus::Expired);
+        assert_eq!(BargainStatus::Bought.read(deadline, deadline), BargainStatus::Bought);
+        assert!(may_help(BargainStatus::Running, 4, 5).is_ok());
+        assert_eq!(may_help(BargainStatus::Running, 5, 5).unwrap_err().code, ErrorCode::BargainFinished);
+        assert_eq!(may_help(BargainStatus::Bought, 1, 5).unwrap_err().code, ErrorCode::BargainFinished);
+        assert_eq!(may_help(BargainStatus::Expired, 1, 5).unwrap_err().code, ErrorCode::BargainExpired);
+        assert!(may_buy(BargainStatus::Running, BuyRule::AtCurrentPrice, 0, 5).is_ok());
+        assert_eq!(may_buy(BargainStatus::Running, BuyRule::OnlyAtFloor, 4, 5).unwrap_err().code, ErrorCode::BargainFloorNotReached);
+        assert!(may_buy(BargainStatus::Running, BuyRule::OnlyAtFloor, 5, 5).is_ok());
+        assert_eq!(may_buy(BargainStatus::Expired, BuyRule::AtCurrentPrice, 5, 5).unwrap_err().code, ErrorCode::BargainExpired);
+        assert_eq!(may_buy(BargainStatus::Bought, BuyRule::AtCurrentPrice, 5, 5).unwrap_err().code, ErrorCode::BargainFinished);
+        for status in [BargainStatus::Running, BargainStatus::Bought, BargainStatus::Expired] {
+            assert_eq!(BargainStatus::parse(status.as_str()).unwrap(), status);
+        }
     }
 
     proptest! {

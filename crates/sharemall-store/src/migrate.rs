@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_groups.sql"),
         postgres: include_str!("../migrations/postgres/0007_groups.sql"),
     },
+    Migration {
+        version: 8,
+        name: "bargains",
+        sqlite: include_str!("../migrations/sqlite/0008_bargains.sql"),
+        postgres: include_str!("../migrations/postgres/0008_bargains.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

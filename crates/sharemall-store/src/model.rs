@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use sharemall_domain::account::Role;
-use sharemall_domain::{CampaignId, GroupId, OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId};
+use sharemall_domain::{
+    BargainCampaignId, BargainId, CampaignId, GroupId, OrderId, PaymentId, ProductId, ShopId, SkuId, SupplierId, UserId,
+};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +216,110 @@ pub struct CampaignResults {
     pub success_rate_bps: i64,
     pub refunds: i64,
     pub refunded_fen: i64,
+}
+
+/// A bargain campaign (砍价活动) as clients see it. Times are Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BargainCampaign {
+    #[schema(value_type = String)]
+    pub id: BargainCampaignId,
+    /// Absent: a platform campaign, open in every shop carrying the product.
+    #[schema(value_type = Option<String>)]
+    pub shop_id: Option<ShopId>,
+    #[schema(value_type = String)]
+    pub sku_id: SkuId,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    /// The price a bargain starts at (at most the retail price).
+    pub start_fen: i64,
+    /// The price K helps reach (at least the supply price).
+    pub floor_fen: i64,
+    /// Helps K that take a bargain from the start to the floor (1–100).
+    pub helpers_needed: i64,
+    /// How long a bargain runs once started (1–72).
+    pub bargain_hours: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// Units the campaign may sell in all, and how many bought bargains have taken so far.
+    pub stock_cap: i64,
+    pub stock_used: i64,
+    /// `current_price`: the starter buys at the price reached so far; `floor_only`: only at the floor.
+    pub buy_rule: String,
+    pub created_at: i64,
+    /// Set when the campaign was ended before its window closed.
+    pub ended_at: Option<i64>,
+}
+
+/// One bargain (砍价) as its page shows it. The cut sequence and the next cut are never shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BargainView {
+    #[schema(value_type = String)]
+    pub id: BargainId,
+    #[schema(value_type = String)]
+    pub campaign_id: BargainCampaignId,
+    #[schema(value_type = String)]
+    pub shop_id: ShopId,
+    pub shop_name: String,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    #[schema(value_type = String)]
+    pub sku_id: SkuId,
+    pub title: String,
+    /// The starter's name as others see it (first character and a mask).
+    pub starter_name: String,
+    pub retail_fen: i64,
+    pub start_fen: i64,
+    pub floor_fen: i64,
+    /// The price now: what the starter pays if they buy now.
+    pub current_fen: i64,
+    pub helps: i64,
+    pub helpers_needed: i64,
+    /// `running`, `expired` (including a running bargain past its deadline) or `bought`.
+    pub status: String,
+    /// `current_price` or `floor_only`.
+    pub buy_rule: String,
+    /// Whether the starter may buy now.
+    pub can_buy: bool,
+    pub started_at: i64,
+    pub expires_at: i64,
+    /// Whole seconds until expiry; 0 once expired or bought.
+    pub seconds_left: i64,
+    /// Whether the caller started this bargain.
+    pub mine: bool,
+    /// The order of a bought bargain, shown to its starter only.
+    #[schema(value_type = Option<String>)]
+    pub order_id: Option<OrderId>,
+    /// The helps so far, in order; names masked.
+    pub helpers: Vec<BargainHelper>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BargainHelper {
+    pub seq: i64,
+    /// The helper's name as others see it (first character and a mask).
+    pub name: String,
+    pub cut_fen: i64,
+    pub helped_at: i64,
+}
+
+/// What one help did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HelpDone {
+    /// Which help this was (1..K).
+    pub seq: i64,
+    pub cut_fen: i64,
+    pub current_fen: i64,
+    pub helps: i64,
+    pub helpers_needed: i64,
+}
+
+/// A started bargain: `started` is false when the customer's running bargain in the campaign
+/// (or their bought one awaiting payment) is returned instead of a new one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BargainStarted {
+    #[schema(value_type = String)]
+    pub id: BargainId,
+    pub started: bool,
 }
 
 /// A message in a user's inbox. `kind` names the words; `params` fills them in.

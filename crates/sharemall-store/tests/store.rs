@@ -8,6 +8,8 @@
 #[path = "store/harness.rs"]
 mod harness;
 
+#[path = "store/bargains.rs"]
+mod bargains;
 #[path = "store/group_campaigns.rs"]
 mod group_campaigns;
 #[path = "store/group_races.rs"]

@@ -97,6 +97,7 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
         )?,
     ];
     checks.extend(group_checks(sql)?);
+    checks.extend(bargain_checks(sql)?);
     Ok(checks)
 }
 
@@ -144,6 +145,38 @@ fn group_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "SELECT COUNT(*) FROM group_campaigns",
             "SELECT c.id FROM group_campaigns c WHERE c.stock_used <> (SELECT CAST(COALESCE(SUM(m.quantity), 0) AS BIGINT) \
              FROM buy_group_members m WHERE m.campaign_id = c.id AND m.status IN ('held', 'paid'))",
+        )?,
+    ])
+}
+
+/// Bargaining (SPEC 3.6): helps, cuts, floors and campaign units.
+fn bargain_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
+    Ok(vec![
+        run_check(
+            sql,
+            "a bargain's help count = its rows in bargain_helps",
+            "SELECT COUNT(*) FROM bargains",
+            "SELECT b.id FROM bargains b WHERE b.helps <> (SELECT COUNT(*) FROM bargain_helps h WHERE h.bargain_id = b.id)",
+        )?,
+        run_check(
+            sql,
+            "a bargain's cuts sum to start − current, at its campaign's start",
+            "SELECT COUNT(*) FROM bargains",
+            "SELECT b.id FROM bargains b JOIN bargain_campaigns c ON c.id = b.campaign_id WHERE b.start_fen <> c.start_fen \
+             OR c.start_fen - b.current_fen <> (SELECT CAST(COALESCE(SUM(h.cut_fen), 0) AS BIGINT) FROM bargain_helps h WHERE h.bargain_id = b.id)",
+        )?,
+        run_check(
+            sql,
+            "no bargain below its campaign's floor, nor helped more than K times",
+            "SELECT COUNT(*) FROM bargains",
+            "SELECT b.id FROM bargains b JOIN bargain_campaigns c ON c.id = b.campaign_id \
+             WHERE b.current_fen < c.floor_fen OR b.floor_fen <> c.floor_fen OR b.helps > c.helpers_needed",
+        )?,
+        run_check(
+            sql,
+            "a bargain campaign's units used = its bought bargains",
+            "SELECT COUNT(*) FROM bargain_campaigns",
+            "SELECT c.id FROM bargain_campaigns c WHERE c.stock_used <> (SELECT COUNT(*) FROM bargains b WHERE b.campaign_id = c.id AND b.status = 'bought')",
         )?,
     ])
 }

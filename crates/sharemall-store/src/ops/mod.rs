@@ -2,6 +2,9 @@
 //! command or one query; writes run inside the batching writer, reads on a reader thread.
 
 pub mod accounts;
+pub mod bargain_campaigns;
+pub mod bargain_views;
+pub mod bargains;
 pub mod cart;
 pub mod catalog;
 pub mod check;

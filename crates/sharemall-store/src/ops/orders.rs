@@ -5,6 +5,7 @@ use sharemall_domain::pricing::{self, ActivityPrice, Adjustments, LineInput, Pri
 use sharemall_domain::{Error, ErrorCode, Money, OrderId, ProductId, ShopId, SkuId, SupplierId, Timestamp, UserId};
 
 use crate::model::{Order, OrderItem, OrderPlaced, Shipment};
+use crate::ops::bargains;
 use crate::ops::groups;
 use crate::ops::idempotency::IdempotencyKey;
 use crate::ops::jobs;
@@ -372,6 +373,11 @@ pub fn cancel_order(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: CancelBy
     }
     if group_order {
         groups::on_cancelled(sql, id)?;
+    }
+    // A bargain's order closing unpaid gives its campaign unit back and lets the starter buy
+    // again while the bargain has not expired (a no-op for any other order).
+    if row.opt_text(3)?.as_deref() == Some(Activity::Bargain.as_str()) {
+        bargains::on_order_cancelled(sql, now, id)?;
     }
     move_stock(sql, id, "stock_reserved", "stock_available")?;
     sql.execute("UPDATE payments SET status = 'closed' WHERE order_id = $1 AND status = 'pending'", params![id])?;

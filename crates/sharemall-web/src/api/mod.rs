@@ -2,6 +2,7 @@
 //! `utoipa_axum::routes!`, so the OpenAPI document cannot miss one.
 
 pub mod accounts;
+pub mod bargains;
 pub mod catalog;
 pub mod group_campaigns;
 pub mod groups;
@@ -45,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shops::routes())
         .merge(group_campaigns::routes())
         .merge(groups::routes())
+        .merge(bargains::routes())
         .merge(orders::routes())
         .merge(shares::routes())
         .merge(share_stats::routes())

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod bad_input;
+mod bargains;
 mod catalog;
 mod group_campaigns;
 mod helpers;

@@ -11,6 +11,7 @@ mod checkout;
 mod console;
 mod console_card;
 mod console_shares;
+mod groups;
 mod orders;
 mod search;
 mod share_links;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(console::routes())
         .merge(console_shares::routes())
         .merge(console_card::routes())
+        .merge(groups::routes())
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/images/products/{file}", get(store::product_image))

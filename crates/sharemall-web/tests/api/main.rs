@@ -7,6 +7,7 @@ mod accounts;
 mod bad_input;
 mod catalog;
 mod group_campaigns;
+mod group_pages;
 mod helpers;
 mod orders;
 mod payments;

@@ -16,6 +16,7 @@ use sharemall_app::orders::Delivery;
 use sharemall_app::{catalog, groups, inbox, shops};
 use sharemall_domain::account::Role;
 use sharemall_domain::group_buy::CampaignRequest;
+use sharemall_domain::pricing::{self, Adjustments, LineInput};
 use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, Money, ProductId, ShopId, SkuId};
 use sharemall_store::model::{GroupCampaign, GroupSummary, Product, SessionUser};
 use std::collections::HashMap;
@@ -128,9 +129,23 @@ struct GroupOrderPage {
     shop_name: String,
     group_price: String,
     rules: Rules,
+    /// Shipping and the total for one unit, priced as checkout previews an order.
+    shipping: String,
+    free_shipping: bool,
+    free_over: String,
+    payable: String,
     form_token: String,
     recipient: String,
     phone: String,
+}
+
+/// Shipping and payable for one unit at the group price (the order itself is priced by the
+/// server when it is placed, and its page shows the amount before paying).
+fn one_unit(state: &AppState, sku: SkuId, group_price_fen: i64) -> Result<(String, bool, String, String), Error> {
+    let shipping = state.app.config.shipping;
+    let line = LineInput { sku_id: sku, quantity: 1, unit_price: Money::from_fen(group_price_fen) };
+    let price = pricing::price(&[line], &Adjustments { shipping, ..Adjustments::NONE })?;
+    Ok((yuan(price.shipping_fen), price.shipping_fen == 0, yuan(shipping.free_at_or_above.fen()), yuan(price.payable_fen)))
 }
 
 #[derive(Deserialize)]
@@ -158,6 +173,7 @@ async fn open_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let shop_id: ShopId = id.parse().map_err(|_| Error::not_found("shop"))?;
     let campaign = group_campaigns::campaign(&state.app, campaign_id(&q.campaign)?).await?;
     let (shop, product) = shops::shop_product(&state.app, shop_id, campaign.product_id).await?;
+    let (shipping, free_shipping, free_over, payable) = one_unit(&state, campaign.sku_id, campaign.group_price_fen)?;
     render(&GroupOrderPage {
         t: ctx.t,
         nav: ctx.nav("home"),
@@ -170,6 +186,10 @@ async fn open_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         shop_name: shop.name,
         group_price: yuan(campaign.group_price_fen),
         rules: Rules::of(&campaign),
+        shipping,
+        free_shipping,
+        free_over,
+        payable,
         form_token: form_token(),
         recipient: user.display_name.clone(),
         phone: phone_of(&user),
@@ -242,6 +262,7 @@ async fn join_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let group = groups::group(&state.app, group_id(&id)?).await?;
     let campaign = group_campaigns::campaign(&state.app, group.campaign_id).await?;
     let product = catalog::public_product(&state.app, group.product_id).await?;
+    let (shipping, free_shipping, free_over, payable) = one_unit(&state, group.sku_id, group.group_price_fen)?;
     render(&GroupOrderPage {
         t: ctx.t,
         nav: ctx.nav("home"),
@@ -254,6 +275,10 @@ async fn join_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         shop_name: group.shop_name.clone(),
         group_price: yuan(group.group_price_fen),
         rules: Rules::of(&campaign),
+        shipping,
+        free_shipping,
+        free_over,
+        payable,
         form_token: form_token(),
         recipient: user.display_name.clone(),
         phone: phone_of(&user),

@@ -2,7 +2,7 @@
 //! sweeper that settles expired groups with automatic refunds.
 
 use sharemall_domain::account::Role;
-use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, ProductId, ShopId};
+use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, OrderId, ProductId, ShopId};
 use sharemall_store::model::{CampaignResults, GroupDetail, GroupSummary, MyGroup, OrderPlaced, SessionUser};
 use sharemall_store::ops::group_views;
 use sharemall_store::ops::groups::{self, GroupOrder, SweepReport};
@@ -75,6 +75,18 @@ pub async fn my_groups(app: &App, customer: &SessionUser, page: Option<i64>, per
     let (now, user) = (app.now(), customer.user_id);
     let (page, per_page) = clamp_page(page, per_page);
     app.store.read(move |sql| group_views::my_groups(sql, now, user, page, per_page)).await
+}
+
+/// Whether the customer holds or has paid for a seat in the group.
+pub async fn is_member(app: &App, customer: &SessionUser, group: GroupId) -> Result<bool, Error> {
+    let user = customer.user_id;
+    app.store.read(move |sql| group_views::is_member(sql, group, user)).await
+}
+
+/// The group an order of the customer's was placed for (`None` for an ordinary order).
+pub async fn group_of_order(app: &App, customer: &SessionUser, order: OrderId) -> Result<Option<MyGroup>, Error> {
+    let (now, user) = (app.now(), customer.user_id);
+    app.store.read(move |sql| group_views::group_of_order(sql, now, user, order)).await
 }
 
 /// A campaign's results, for the operator and for the owner of the shop it runs in.

@@ -44,6 +44,20 @@
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
   });
+  // Group countdowns: the server rendered the time left; tick it down each second.
+  var timers = document.querySelectorAll("[data-remaining-ms]");
+  if (timers.length) {
+    var start = Date.now();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var tick = function () {
+      var elapsed = Date.now() - start;
+      for (var i = 0; i < timers.length; i++) {
+        var left = Math.max(0, Math.floor((parseInt(timers[i].dataset.remainingMs, 10) - elapsed) / 1000));
+        timers[i].textContent = pad(Math.floor(left / 3600)) + ":" + pad(Math.floor(left / 60) % 60) + ":" + pad(left % 60);
+      }
+    };
+    setInterval(tick, 1000);
+  }
   // A button marked data-once can be pressed once (the server also de-duplicates).
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;

@@ -1,6 +1,9 @@
 //! End-to-end in a real browser: a customer registers, buys a product from a shop, pays on the
 //! sandbox provider's page and lands back on a paid order, first in Chinese and then in
-//! English. Screenshots of every step go to `artifacts/screenshots/` at the workspace root.
+//! English; then group buying (拼团): a customer opens a group and shares it, a friend in a
+//! second browser profile follows the link, signs up, joins and pays, and the group succeeds;
+//! another group is left to expire, and its member is refunded. Screenshots of every step go to
+//! `artifacts/screenshots/` at the workspace root, and no page may log a console error.
 //!
 //! Needs Debian's `chromium`, `chromium-driver` and `fonts-wqy-microhei`; runs only with
 //! `SHAREMALL_BROWSER_TESTS=1`.
@@ -9,17 +12,20 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use sharemall_app::catalog::ProductDraft;
-use sharemall_app::clock::SystemClock;
+use sharemall_app::clock::{Clock, SystemClock};
 use sharemall_app::config::AppConfig;
+use sharemall_app::group_campaigns::{self, CampaignDraft};
 use sharemall_app::{App, accounts, catalog, jobs, shops};
-use sharemall_domain::Money;
 use sharemall_domain::account::Role;
 use sharemall_domain::catalog::{Approval, NewSku};
+use sharemall_domain::group_buy::CampaignRequest;
+use sharemall_domain::{Money, Timestamp};
 use sharemall_store::{Store, StoreConfig};
 use sharemall_web::{AppState, router, serve};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 const SHOP_NAME: &str = "小林的好物小店";
@@ -46,6 +52,24 @@ fn screenshots_dir() -> PathBuf {
 
 struct Seeded {
     shop_id: String,
+    product_id: String,
+}
+
+/// The wall clock plus an offset the test can move: everything runs in real time until the
+/// test jumps past a group's deadline.
+#[derive(Clone, Default)]
+struct ShiftedClock(Arc<AtomicI64>);
+
+impl ShiftedClock {
+    fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(SystemClock.now().millis() + self.0.load(Ordering::SeqCst))
+    }
 }
 
 async fn seed(app: &App) -> Seeded {
@@ -81,7 +105,22 @@ async fn seed(app: &App) -> Seeded {
     let shop = shops::open_shop(app, &owner, SHOP_NAME, "只卖自己喝过的好东西，欢迎常来。", None).await.unwrap();
     let owner = accounts::reload(app, &owner).await.unwrap();
     shops::pick_product(app, &owner, product).await.unwrap();
-    Seeded { shop_id: shop.to_string() }
+    // A two-person group of the 100g tin at ¥29.90 (retail ¥39.90) in the shop.
+    let tin = catalog::public_product(app, product).await.unwrap().skus.iter().find(|s| s.attributes.contains("100g")).unwrap().id;
+    let now = app.now();
+    let request = CampaignRequest {
+        size: 2,
+        group_price: Money::from_fen(2_990),
+        hours: 24,
+        starts_at: now,
+        ends_at: now.plus_ms(7 * 24 * 3_600_000),
+        stock_cap: 20,
+        per_customer_limit: 2,
+        new_customers_only: false,
+        auto_complete_at: None,
+    };
+    group_campaigns::create_campaign(app, &operator, CampaignDraft { shop: Some(shop), sku: tin, request }).await.unwrap();
+    Seeded { shop_id: shop.to_string(), product_id: product.to_string() }
 }
 
 struct Browser {
@@ -168,6 +207,44 @@ impl Browser {
 
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_string()
+    }
+
+    /// The text of `css`, once it reads `wanted` (reloading meanwhile: jobs and payment
+    /// callbacks run in the background); fails after 20 seconds.
+    async fn wait_for_text(&self, css: &str, wanted: &str) {
+        let mut text = String::new();
+        for _ in 0..40 {
+            self.assert_no_error().await;
+            text = self.client.find(Locator::Css(css)).await.unwrap().text().await.unwrap();
+            if text.trim() == wanted {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            self.client.refresh().await.unwrap();
+        }
+        panic!("{css} reads {text:?}, never {wanted:?}, at {}", self.client.current_url().await.unwrap());
+    }
+
+    /// Fails if the browser logged any console error (or failed load) since the last call.
+    async fn assert_no_console_errors(&self) {
+        let entries = self.client.issue_cmd(BrowserLog).await.unwrap();
+        let errors: Vec<&serde_json::Value> =
+            entries.as_array().map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect()).unwrap_or_default();
+        assert!(errors.is_empty(), "console errors in {}: {errors:#?}", self.lang);
+    }
+}
+
+/// chromedriver's browser console log (`goog:loggingPrefs`), drained by each read.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_string()))
     }
 }
 
@@ -393,6 +470,162 @@ async fn share_tour(b: &mut Browser) {
     b.shot("parcel-card").await;
 }
 
+/// Registers a new customer in this browser (its cookies cleared first).
+async fn register_as(b: &Browser, phone: &str, name: &str) {
+    b.client.delete_all_cookies().await.unwrap();
+    b.goto("/register").await;
+    b.fill("#login", phone).await;
+    b.fill("#display_name", name).await;
+    b.fill("#password", "a-good-password").await;
+    b.submit("#register-submit").await;
+    b.assert_no_error().await;
+}
+
+/// On a group order form: fill the address, place the order, pay it in the sandbox, and wait
+/// on the order page until it reads `status`.
+async fn place_and_pay_group_order(b: &mut Browser, status: &str) {
+    b.expect_text(&["未成团自动全额退款", "2人团", "29.90", "¥35.90"]).await;
+    b.fill("#address", "云南省昆明市盘龙区北京路 8 号").await;
+    b.shot("group-order-form").await;
+    b.submit("#place-group-order").await;
+    assert!(b.path().await.starts_with("/orders/"), "not on an order page: {}", b.path().await);
+    // ¥29.90 and ¥6.00 shipping (free from ¥49).
+    b.expect_text(&["待付款", "去支付", "¥29.90", "¥35.90"]).await;
+    b.submit("#pay-now").await;
+    b.expect_text(&["沙箱支付", "确认支付 ¥35.90"]).await;
+    b.shot("group-sandbox-pay").await;
+    b.submit("#confirm-pay").await;
+    b.wait_for_text("#order-status", status).await;
+    b.shot("group-order-paid").await;
+}
+
+/// Group buying end to end, in Chinese, with two browser profiles: A opens a group of two and
+/// shares it; B follows the link, signs up, joins and pays; both see the group filled. Then C
+/// opens a group nobody joins, the clock passes its deadline, the sweep fails it and the refund
+/// job refunds C.
+async fn group_tour(a: &mut Browser, b: &mut Browser, app: &App, clock: &ShiftedClock, seeded: &Seeded) {
+    let product_path = format!("/shops/{}/products/{}", seeded.shop_id, seeded.product_id);
+    a.lang = "group-a";
+    a.step = 0;
+
+    // A opens a group from the product page and pays.
+    register_as(a, "13800138101", "团长阿明").await;
+    a.goto(&product_path).await;
+    a.expect_text(&["拼团价", "29.90", "单买价 ¥39.90", "2人团", "开团后 24 小时内有效", "未成团自动全额退款", "开团"]).await;
+    a.shot("product-group-offer").await;
+    a.submit("#group-open").await;
+    a.expect_text(&["开团下单"]).await;
+    place_and_pay_group_order(a, "待成团").await;
+
+    // The order leads to the group; A shares it.
+    a.submit("#order-group-link").await;
+    let group_path = a.path().await;
+    assert!(group_path.starts_with("/groups/"), "not on a group page: {group_path}");
+    a.expect_text(&["拼团中", "还差 1 人", "团长", "分享给好友"]).await;
+    a.submit("#share-make").await;
+    let link = a.client.find(Locator::Css("#share-url")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(link.contains("/s/"), "a short link: {link}");
+    a.shot("group-share-sheet").await;
+
+    // B, in another browser profile, opens the link: it lands on the group.
+    b.lang = "group-b";
+    b.step = 0;
+    b.client.goto(&link).await.unwrap();
+    assert_eq!(b.path().await, group_path, "the share lands on the group");
+    b.expect_text(&["拼团中", "还差 1 人", "参团 ¥29.90"]).await;
+    b.shot("group-from-share").await;
+    // Joining asks B to sign in; B signs up instead and comes straight back to the join form.
+    b.submit("#group-join").await;
+    assert_eq!(b.path().await, "/signin");
+    b.submit("#to-register").await;
+    b.fill("#login", "13800138102").await;
+    b.fill("#display_name", "好友小雨").await;
+    b.fill("#password", "a-good-password").await;
+    b.shot("group-register").await;
+    b.submit("#register-submit").await;
+    assert_eq!(b.path().await, format!("{group_path}/join"));
+    b.expect_text(&["参团下单"]).await;
+    place_and_pay_group_order(b, "待发货").await;
+    b.goto(&group_path).await;
+    b.expect_text(&["已成团"]).await;
+    let filled = b.client.find_all(Locator::Css(".seat.filled")).await.unwrap().len();
+    assert_eq!(filled, 2, "two real members, no empty seat");
+    b.shot("group-succeeded").await;
+    b.goto("/me/inbox").await;
+    b.expect_text(&["你参加的拼团已成团"]).await;
+    b.shot("inbox").await;
+
+    // A sees it too.
+    a.goto(&group_path).await;
+    a.expect_text(&["已成团", "团长"]).await;
+    a.shot("group-succeeded").await;
+
+    // C opens another group that nobody joins.
+    register_as(a, "13800138103", "独行小陈").await;
+    a.goto(&product_path).await;
+    a.submit("#group-open").await;
+    place_and_pay_group_order(a, "待成团").await;
+    let order_path = a.path().await;
+    a.submit("#order-group-link").await;
+    let lonely_path = a.path().await;
+    assert_ne!(lonely_path, group_path);
+    a.expect_text(&["拼团中", "还差 1 人"]).await;
+    a.shot("group-open-alone").await;
+
+    // A day and an hour later the group has expired: the sweep fails it and refunds C.
+    clock.advance_ms(25 * 3_600_000);
+    for _ in 0..40 {
+        jobs::run_due(app).await.unwrap();
+        a.goto(&order_path).await;
+        let status = a.client.find(Locator::Css("#order-status")).await.unwrap().text().await.unwrap();
+        if status == "已退款" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    a.expect_text(&["已退款", "未成团，已退款"]).await;
+    a.shot("group-order-refunded").await;
+    a.goto(&lonely_path).await;
+    a.expect_text(&["未成团·已退款"]).await;
+    a.shot("group-failed").await;
+    a.goto("/me/groups").await;
+    a.expect_text(&["我的拼团", "未成团·已退款"]).await;
+    a.shot("my-groups").await;
+
+    a.assert_no_console_errors().await;
+    b.assert_no_console_errors().await;
+}
+
+/// A browser session with its own profile (cookies, storage), phone-sized, logging the console.
+async fn connect(webdriver: &str, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            // Headless windows are at least 500 px wide; emulate the phone's viewport exactly.
+            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2 } },
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844", "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), serde_json::json!({ "browser": "ALL" }));
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(webdriver)
+            .await
+        {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver did not come up");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn customer_buys_and_pays_in_both_languages() {
     if std::env::var("SHAREMALL_BROWSER_TESTS").as_deref() != Ok("1") {
@@ -405,9 +638,10 @@ async fn customer_buys_and_pays_in_both_languages() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let db = dir.path().join("sharemall.db");
-    let store = Store::open(&StoreConfig { url: db.display().to_string(), readers: 2, batch_max: 256 }, SystemClock.now_ms()).unwrap();
-    let app = App::new(store, Arc::new(SystemClock), AppConfig { public_url: format!("http://127.0.0.1:{port}"), ..AppConfig::default() })
-        .unwrap();
+    let clock = ShiftedClock::default();
+    let store = Store::open(&StoreConfig { url: db.display().to_string(), readers: 2, batch_max: 256 }, clock.now().millis()).unwrap();
+    let config = AppConfig { public_url: format!("http://127.0.0.1:{port}"), ..AppConfig::default() };
+    let app = App::new(store, Arc::new(clock.clone()), config).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, router(AppState::new(app.clone())), async move {
         let _ = stop_rx.await;
@@ -433,36 +667,8 @@ async fn customer_buys_and_pays_in_both_languages() {
             .expect("start chromedriver"),
     );
     let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            // Headless windows are at least 500 px wide; emulate the phone's viewport exactly.
-            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2 } },
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844", "--lang=zh-CN",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }),
-    );
     let webdriver = format!("http://127.0.0.1:{driver_port}");
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&webdriver)
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let client = client.expect("chromedriver did not come up");
+    let client = connect(&webdriver, profile.path()).await;
     let mut b = Browser { client, base: format!("http://127.0.0.1:{port}"), lang: "zh", step: 0 };
 
     // Chinese first (the default).
@@ -492,21 +698,17 @@ async fn customer_buys_and_pays_in_both_languages() {
 
     console_tour(&mut b).await;
     share_tour(&mut b).await;
+    b.assert_no_console_errors().await;
+
+    // Group buying, with a second browser profile for the friend. It moves the clock, so last.
+    let friend_profile = tempfile::tempdir().unwrap();
+    let mut friend = Browser { client: connect(&webdriver, friend_profile.path()).await, base: b.base.clone(), lang: "group-b", step: 0 };
+    group_tour(&mut b, &mut friend, &app, &clock, &seeded).await;
+    friend.client.close().await.unwrap();
 
     b.client.close().await.unwrap();
     let _ = jobs_stop_tx.send(());
     let _ = stop_tx.send(());
     let _ = job_runner.await;
     let _ = server.await;
-}
-
-trait NowMs {
-    fn now_ms(&self) -> i64;
-}
-
-impl NowMs for SystemClock {
-    fn now_ms(&self) -> i64 {
-        use sharemall_app::clock::Clock;
-        self.now().millis()
-    }
 }

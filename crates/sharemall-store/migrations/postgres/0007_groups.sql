@@ -64,3 +64,7 @@ CREATE TABLE inbox_messages (
     UNIQUE (user_id, kind, subject)
 );
 CREATE INDEX inbox_messages_user ON inbox_messages (user_id, id);
+
+-- A share of a group (拼团分享): a share of the campaign's product in the group's shop that
+-- lands on the group's page. NULL for every other share.
+ALTER TABLE shares ADD COLUMN group_id TEXT REFERENCES buy_groups(id);

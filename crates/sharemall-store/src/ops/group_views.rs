@@ -6,7 +6,7 @@
 
 use sharemall_domain::account::public_name;
 use sharemall_domain::group_buy::{self, GroupStatus, GroupView, Seats};
-use sharemall_domain::{CampaignId, Error, GroupId, ProductId, ShopId, Timestamp, UserId};
+use sharemall_domain::{CampaignId, Error, GroupId, OrderId, ProductId, ShopId, Timestamp, UserId};
 
 use crate::model::{CampaignResults, GroupDetail, GroupMemberView, GroupSummary, MyGroup};
 use crate::params;
@@ -105,38 +105,55 @@ pub fn joinable_groups(
         .collect()
 }
 
+const MY_GROUPS: &str = "SELECT m.order_id, m.group_id, m.status, m.leader, p.title, c.group_price_fen, g.size, g.paid, g.held, g.status, \
+     g.expires_at, o.status FROM buy_group_members m JOIN orders o ON o.id = m.order_id JOIN group_campaigns c ON c.id = m.campaign_id \
+     JOIN products p ON p.id = c.product_id LEFT JOIN buy_groups g ON g.id = m.group_id";
+
+fn my_group(r: &Row, now: Timestamp) -> Result<MyGroup, Error> {
+    let group_status = match r.opt_text(9)? {
+        Some(status) => Some(status_word(GroupStatus::parse(&status)?, seats(r, 6)?, r.time(10)?, now).to_string()),
+        None => None,
+    };
+    Ok(MyGroup {
+        order_id: r.id(0)?,
+        group_id: r.opt_text(1)?,
+        membership: r.text(2)?,
+        leader: r.bool(3)?,
+        title: r.text(4)?,
+        group_price_fen: r.i64(5)?,
+        size: r.opt_i64(6)?,
+        paid: r.opt_i64(7)?,
+        group_status,
+        expires_at: r.opt_i64(10)?,
+        order_status: r.text(11)?,
+    })
+}
+
 /// The customer's group orders, newest first, with each group's state as it reads now.
 pub fn my_groups(sql: &mut dyn Sql, now: Timestamp, customer: UserId, page: i64, per_page: i64) -> Result<Vec<MyGroup>, Error> {
     let per_page = per_page.clamp(1, MAX_LIST);
     let offset = (page.clamp(1, 10_000) - 1) * per_page;
     let rows = sql.query(
-        "SELECT m.order_id, m.group_id, m.status, m.leader, p.title, c.group_price_fen, g.size, g.paid, g.held, g.status, g.expires_at, o.status \
-         FROM buy_group_members m JOIN orders o ON o.id = m.order_id JOIN group_campaigns c ON c.id = m.campaign_id \
-         JOIN products p ON p.id = c.product_id LEFT JOIN buy_groups g ON g.id = m.group_id \
-         WHERE m.customer_id = $1 ORDER BY m.joined_at DESC, m.order_id LIMIT $2 OFFSET $3",
+        &format!("{MY_GROUPS} WHERE m.customer_id = $1 ORDER BY m.joined_at DESC, m.order_id LIMIT $2 OFFSET $3"),
         params![customer, per_page, offset],
     )?;
-    rows.iter()
-        .map(|r| {
-            let group_status = match r.opt_text(9)? {
-                Some(status) => Some(status_word(GroupStatus::parse(&status)?, seats(r, 6)?, r.time(10)?, now).to_string()),
-                None => None,
-            };
-            Ok(MyGroup {
-                order_id: r.id(0)?,
-                group_id: r.opt_text(1)?,
-                membership: r.text(2)?,
-                leader: r.bool(3)?,
-                title: r.text(4)?,
-                group_price_fen: r.i64(5)?,
-                size: r.opt_i64(6)?,
-                paid: r.opt_i64(7)?,
-                group_status,
-                expires_at: r.opt_i64(10)?,
-                order_status: r.text(11)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| my_group(r, now)).collect()
+}
+
+/// The group an order of `customer` was placed for, if it is a group order of theirs: what the
+/// order page says about the group.
+pub fn group_of_order(sql: &mut dyn Sql, now: Timestamp, customer: UserId, order: OrderId) -> Result<Option<MyGroup>, Error> {
+    let row = sql.query_opt(&format!("{MY_GROUPS} WHERE m.order_id = $1 AND m.customer_id = $2"), params![order, customer])?;
+    row.map(|r| my_group(&r, now)).transpose()
+}
+
+/// Whether `customer` holds or has paid for a seat in `group` (the page offers them no join).
+pub fn is_member(sql: &mut dyn Sql, group: GroupId, customer: UserId) -> Result<bool, Error> {
+    let row = sql.query_opt(
+        "SELECT 1 FROM buy_group_members WHERE group_id = $1 AND customer_id = $2 AND status IN ('held', 'paid')",
+        params![group, customer],
+    )?;
+    Ok(row.is_some())
 }
 
 /// How a campaign's groups have done: the console's monitor.

@@ -6,7 +6,7 @@
 //! the next share visit; a permanent one never.
 
 use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
-use sharemall_domain::{Error, ProductId, ShopId, Timestamp, UserId};
+use sharemall_domain::{Error, GroupId, ProductId, ShopId, Timestamp, UserId};
 
 use crate::params;
 use crate::sql::Sql;
@@ -17,12 +17,15 @@ use crate::sql::Sql;
 pub enum ShareTarget {
     Product(ProductId),
     Shop,
+    /// A group (团): a share of the campaign's product in the group's shop whose link lands on
+    /// the group's page.
+    Group(GroupId),
 }
 
 impl ShareTarget {
     fn kind(self) -> &'static str {
         match self {
-            ShareTarget::Product(_) => "product",
+            ShareTarget::Product(_) | ShareTarget::Group(_) => "product",
             ShareTarget::Shop => "shop",
         }
     }
@@ -41,9 +44,20 @@ pub struct NewShare {
 }
 
 /// Records a share. The target must be sellable through the shop (a product the shop carries,
-/// or the shop itself); the parent, if given, must exist.
+/// the shop itself, or a group opened in the shop); the parent, if given, must exist.
 pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result<(), Error> {
+    let mut group_id = None;
     let target_id = match new.target {
+        ShareTarget::Group(group) => {
+            let row = sql
+                .query_opt(
+                    "SELECT c.product_id FROM buy_groups g JOIN group_campaigns c ON c.id = g.campaign_id WHERE g.id = $1 AND g.shop_id = $2",
+                    params![group, new.shop],
+                )?
+                .ok_or_else(|| Error::not_found("group in this shop"))?;
+            group_id = Some(group.to_string());
+            row.text(0)?
+        }
         ShareTarget::Product(product) => {
             let carried =
                 sql.query_opt("SELECT 1 FROM shop_products WHERE shop_id = $1 AND product_id = $2", params![new.shop, product])?;
@@ -60,9 +74,20 @@ pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result
         sql.query_opt("SELECT 1 FROM shares WHERE code = $1", params![parent.as_str()])?.ok_or_else(|| Error::not_found("parent share"))?;
     }
     sql.execute(
-        "INSERT INTO shares (code, target_kind, target_id, shop_id, sharer_id, parent_code, channel, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        params![new.code.as_str(), new.target.kind(), target_id, new.shop, new.sharer, parent, new.channel.as_str(), now, new.expires_at],
+        "INSERT INTO shares (code, target_kind, target_id, shop_id, sharer_id, parent_code, channel, created_at, expires_at, group_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        params![
+            new.code.as_str(),
+            new.target.kind(),
+            target_id,
+            new.shop,
+            new.sharer,
+            parent,
+            new.channel.as_str(),
+            now,
+            new.expires_at,
+            group_id
+        ],
     )?;
     Ok(())
 }
@@ -75,18 +100,27 @@ pub struct ResolvedShare {
     pub target_id: String,
     pub shop_id: ShopId,
     pub sharer_id: UserId,
+    /// Set for a share of a group: its link lands on the group's page.
+    pub group_id: Option<String>,
 }
 
 /// Finds a live share; an unknown or expired code is simply "not found".
 pub fn resolve(sql: &mut dyn Sql, now: Timestamp, code: &ShareCode) -> Result<ResolvedShare, Error> {
     let row = sql
         .query_opt(
-            "SELECT code, target_kind, target_id, shop_id, sharer_id, expires_at FROM shares WHERE code = $1",
+            "SELECT code, target_kind, target_id, shop_id, sharer_id, expires_at, group_id FROM shares WHERE code = $1",
             params![code.as_str()],
         )?
         .filter(|r| r.opt_time(5).ok().flatten().is_none_or(|expires| expires > now))
         .ok_or_else(|| Error::not_found("share"))?;
-    Ok(ResolvedShare { code: row.text(0)?, target_kind: row.text(1)?, target_id: row.text(2)?, shop_id: row.id(3)?, sharer_id: row.id(4)? })
+    Ok(ResolvedShare {
+        code: row.text(0)?,
+        target_kind: row.text(1)?,
+        target_id: row.text(2)?,
+        shop_id: row.id(3)?,
+        sharer_id: row.id(4)?,
+        group_id: row.opt_text(6)?,
+    })
 }
 
 /// What a visit did.
@@ -222,11 +256,18 @@ pub fn arrived_through(sql: &mut dyn Sql, now: Timestamp, user: UserId, shop: Sh
 /// A share as its sharer sees it again: what it leads to, for rebuilding its forms.
 pub fn own_share(sql: &mut dyn Sql, code: &ShareCode, sharer: UserId) -> Result<Option<ResolvedShare>, Error> {
     let row = sql.query_opt(
-        "SELECT code, target_kind, target_id, shop_id, sharer_id FROM shares WHERE code = $1 AND sharer_id = $2",
+        "SELECT code, target_kind, target_id, shop_id, sharer_id, group_id FROM shares WHERE code = $1 AND sharer_id = $2",
         params![code.as_str(), sharer],
     )?;
     row.map(|r| {
-        Ok(ResolvedShare { code: r.text(0)?, target_kind: r.text(1)?, target_id: r.text(2)?, shop_id: r.id(3)?, sharer_id: r.id(4)? })
+        Ok(ResolvedShare {
+            code: r.text(0)?,
+            target_kind: r.text(1)?,
+            target_id: r.text(2)?,
+            shop_id: r.id(3)?,
+            sharer_id: r.id(4)?,
+            group_id: r.opt_text(5)?,
+        })
     })
     .transpose()
 }

@@ -144,10 +144,14 @@ struct MePage {
     login: String,
     shop_id: Option<String>,
     is_operator: bool,
+    /// Whether this user may open the campaign console (operators, and shop owners).
+    group_console: bool,
+    unread: i64,
 }
 
-async fn me(ctx: Ctx) -> PageResult {
+async fn me(State(state): State<AppState>, ctx: Ctx) -> PageResult {
     let user = ctx.user()?;
+    let unread = sharemall_app::inbox::unread_count(&state.app, user).await?;
     render(&MePage {
         t: ctx.t,
         nav: ctx.nav("me"),
@@ -156,5 +160,7 @@ async fn me(ctx: Ctx) -> PageResult {
         login: user.login.clone(),
         shop_id: user.shop_id.map(|s| s.to_string()),
         is_operator: user.has(Role::Operator),
+        group_console: user.has(Role::Operator) || user.shop_id.is_some(),
+        unread,
     })
 }

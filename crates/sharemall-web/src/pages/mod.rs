@@ -11,6 +11,7 @@ mod checkout;
 mod console;
 mod console_card;
 mod console_shares;
+mod groups;
 mod orders;
 mod search;
 mod share_links;
@@ -44,6 +45,11 @@ pub const SHOP_COOKIE: &str = "sm_shop";
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
+/// The tab icon: the brand's red tile with a white share mark. Served at `/favicon.ico` too, so
+/// a browser's automatic request never ends in a 404 (a console error on every first page).
+const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#e4393c\"/>\
+<circle cx=\"10\" cy=\"16\" r=\"3.5\" fill=\"#fff\"/><circle cx=\"22\" cy=\"9\" r=\"3.5\" fill=\"#fff\"/><circle cx=\"22\" cy=\"23\" r=\"3.5\" fill=\"#fff\"/>\
+<path d=\"M10 16 22 9M10 16l12 7\" stroke=\"#fff\" stroke-width=\"2.2\"/></svg>";
 
 /// Fingerprint of the static files, appended to their URLs so they can be cached forever.
 static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
@@ -66,8 +72,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(console::routes())
         .merge(console_shares::routes())
         .merge(console_card::routes())
+        .merge(groups::routes())
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
+        .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))
+        .route("/favicon.ico", get(|| async { asset("image/svg+xml", FAVICON) }))
         .route("/images/products/{file}", get(store::product_image))
         .route("/images/shops/{file}", get(store::shop_logo))
         .layer(middleware::from_fn_with_state(state, render_errors))

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use sharemall_app::orders::{self, Perspective};
-use sharemall_app::{payments, sandbox};
+use sharemall_app::{groups, payments, sandbox};
 use sharemall_domain::{Error, OrderId};
 use sharemall_store::model::Order;
 
@@ -113,6 +113,10 @@ struct OrderPage {
     address: String,
     note: String,
     form_token: String,
+    /// A group order's group page (absent until the opener pays).
+    group_href: Option<String>,
+    /// What became of a failed group's order ("未成团，已退款"), shown under the status.
+    group_note: Option<&'static str>,
 }
 
 async fn order_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
@@ -120,6 +124,13 @@ async fn order_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     let id: OrderId = id.parse().map_err(|_| Error::not_found("order"))?;
     let o = orders::order_for(&state.app, user, id, Perspective::Customer).await?;
     let discount = o.activity_discount_fen + o.member_discount_fen + o.coupon_discount_fen;
+    let group = groups::group_of_order(&state.app, user, id).await?;
+    let group_failed = group.as_ref().is_some_and(|g| matches!(g.group_status.as_deref(), Some("failed")));
+    let group_note = match o.status.as_str() {
+        "refunded" if group_failed => Some(ctx.t.order_group_failed_refunded),
+        "refunding" if group_failed => Some(ctx.t.order_group_failed_refunding),
+        _ => None,
+    };
     let page = OrderPage {
         t: ctx.t,
         nav: ctx.nav("orders"),
@@ -160,6 +171,8 @@ async fn order_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         address: o.address.clone(),
         note: o.note.clone(),
         form_token: form_token(),
+        group_href: group.and_then(|g| g.group_id).map(|id| format!("/groups/{id}")),
+        group_note,
     };
     render(&page)
 }

@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::routing::post;
 use serde::Deserialize;
 use sharemall_app::shares::{self, ShareForms};
-use sharemall_domain::{Error, ProductId, ShopId};
+use sharemall_domain::{Error, GroupId, ProductId, ShopId};
+use sharemall_store::model::GroupDetail;
 
 use super::{Ctx, PageResult, safe_next, see_other};
 use crate::AppState;
@@ -22,6 +23,8 @@ pub struct ShareSheet {
     pub shop_id: String,
     /// Empty when the shop itself is shared.
     pub product_id: String,
+    /// Set when a group is shared: the link lands on the group's page.
+    pub group_id: String,
     pub signed_in: bool,
     /// The page to come back to.
     pub back: String,
@@ -45,10 +48,18 @@ impl ShareSheet {
         Ok(ShareSheet {
             shop_id: shop.to_string(),
             product_id: product.map(|p| p.to_string()).unwrap_or_default(),
+            group_id: String::new(),
             signed_in: ctx.user.is_some(),
             back,
             forms,
         })
+    }
+
+    /// The sheet of a group's page: sharing it makes a share that lands on the group.
+    pub async fn for_group(state: &AppState, ctx: &Ctx, group: &GroupDetail, share: Option<&str>) -> Result<ShareSheet, Error> {
+        let mut sheet = ShareSheet::build(state, ctx, group.shop_id, Some(group.product_id), share).await?;
+        sheet.group_id = group.id.to_string();
+        Ok(sheet)
     }
 }
 
@@ -57,6 +68,8 @@ struct ShareForm {
     shop: String,
     #[serde(default)]
     product: String,
+    #[serde(default)]
+    group: String,
     back: String,
 }
 
@@ -65,7 +78,12 @@ async fn make_share(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Sh
     let shop: ShopId = form.shop.parse().map_err(|_| Error::not_found("shop"))?;
     let product =
         if form.product.is_empty() { None } else { Some(form.product.parse::<ProductId>().map_err(|_| Error::not_found("product"))?) };
-    let made = shares::create_from_page(&state.app, user, shop, product).await?;
+    let made = if form.group.is_empty() {
+        shares::create_from_page(&state.app, user, shop, product).await?
+    } else {
+        let group: GroupId = form.group.parse().map_err(|_| Error::not_found("group"))?;
+        shares::create_for_group(&state.app, user, group).await?
+    };
     let back = safe_next(Some(&form.back));
     let back = back.split(['?', '#']).next().unwrap_or("/");
     Ok(see_other(&format!("{back}?share={}#share", made.code)))

@@ -12,6 +12,7 @@ use sharemall_app::shops;
 use sharemall_domain::{Error, ErrorCode, ProductId, ShopId};
 use sharemall_store::model::{Product, Shop};
 
+use super::groups::{GroupOffer, JoinRow, product_offer};
 use super::share_sheet::ShareSheet;
 use super::{Ctx, Nav, PageResult, SHOP_COOKIE, hue_of, render, see_other, set_cookie, yuan};
 use crate::AppState;
@@ -155,6 +156,10 @@ struct ProductPage {
     any_in_stock: bool,
     added: bool,
     sheet: ShareSheet,
+    /// The group-buy campaign running for this product in this shop, if any.
+    offer: Option<GroupOffer>,
+    /// Groups a customer could join now (凑团), fewest seats missing first.
+    joinable: Vec<JoinRow>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +185,7 @@ async fn product_page(
         }
         Err(e) => return Err(e.into()),
     };
+    let (offer, joinable) = product_offer(&state, shop_id, &product).await?;
     let first_in_stock = product.skus.iter().position(|s| s.stock_available > 0);
     let skus: Vec<SkuChoice> = product
         .skus
@@ -209,6 +215,8 @@ async fn product_page(
         skus,
         added: q.added.is_some(),
         sheet: ShareSheet::build(&state, &ctx, shop_id, Some(product_id), q.share.as_deref()).await?,
+        offer,
+        joinable,
     };
     Ok(remember_shop(render(&page)?, shop_id, state.secure_cookies))
 }

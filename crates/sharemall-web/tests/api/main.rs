@@ -8,6 +8,7 @@ mod bad_input;
 mod bargains;
 mod catalog;
 mod group_campaigns;
+mod group_pages;
 mod groups;
 mod helpers;
 mod orders;

@@ -1,0 +1,661 @@
+//! Group buying (拼团) pages: the offer and the joinable groups on a product page, the group
+//! order forms (open a group, join one), the group page with its members, countdown and share
+//! sheet, "My groups", the inbox, and the campaign console for operators and shop owners.
+//!
+//! Orders placed here go on exactly as checkout's do: to the order page, whose "去支付" opens
+//! the sandbox provider's pay page.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use sharemall_app::group_campaigns::{self, CampaignDraft};
+use sharemall_app::orders::Delivery;
+use sharemall_app::{catalog, groups, inbox, shops};
+use sharemall_domain::account::Role;
+use sharemall_domain::group_buy::CampaignRequest;
+use sharemall_domain::pricing::{self, Adjustments, LineInput};
+use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, Money, ProductId, ShopId, SkuId};
+use sharemall_store::model::{GroupCampaign, GroupSummary, Product, SessionUser};
+use std::collections::HashMap;
+
+use super::share_sheet::ShareSheet;
+use super::{Ctx, Nav, PageResult, fmt_time, form_key, form_token, render, see_other, yuan};
+use crate::AppState;
+use crate::i18n::Strings;
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/shops/{id}/groups/new", get(open_form).post(open_submit))
+        .route("/groups/{id}", get(group_page))
+        .route("/groups/{id}/join", get(join_form).post(join_submit))
+        .route("/me/groups", get(my_groups))
+        .route("/me/inbox", get(my_inbox))
+        .route("/console/groups", get(console).post(create_campaign))
+        .route("/console/groups/{id}/end", post(end_campaign))
+}
+
+/// `HH:MM:SS` of a remaining time (hours may pass 24: groups stay open up to 72 hours).
+pub fn countdown(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+/// The first character of a (masked) name, for an avatar circle.
+fn initial(name: &str) -> String {
+    name.chars().next().map_or_else(|| "?".to_string(), |c| c.to_string())
+}
+
+/// A campaign's rules, shown before anyone pays (SPEC 3.5).
+pub struct Rules {
+    pub size: i64,
+    pub hours: i64,
+    pub new_only: bool,
+    pub limit: i64,
+}
+
+impl Rules {
+    fn of(c: &GroupCampaign) -> Rules {
+        Rules { size: c.size, hours: c.group_hours, new_only: c.new_customers_only, limit: c.per_customer_limit }
+    }
+}
+
+/// The group offer on a product page.
+pub struct GroupOffer {
+    pub campaign_id: String,
+    pub group_price: String,
+    pub alone_price: String,
+    pub rules: Rules,
+}
+
+/// A joinable group in the product page's 凑团 list.
+pub struct JoinRow {
+    pub id: String,
+    pub initial: String,
+    pub leader: String,
+    pub seats_left: i64,
+    pub remaining_ms: i64,
+    pub countdown: String,
+}
+
+impl JoinRow {
+    fn of(g: &GroupSummary, now: i64) -> JoinRow {
+        JoinRow {
+            id: g.id.to_string(),
+            initial: initial(&g.leader_name),
+            leader: g.leader_name.clone(),
+            seats_left: g.seats_left,
+            remaining_ms: g.expires_at - now,
+            countdown: countdown(g.expires_at - now),
+        }
+    }
+}
+
+/// The running campaign of `product` in `shop` (one with stock left first) and the groups a
+/// customer could join now, for the product page.
+pub async fn product_offer(state: &AppState, shop: ShopId, product: &Product) -> Result<(Option<GroupOffer>, Vec<JoinRow>), Error> {
+    let campaigns = group_campaigns::campaigns(&state.app, Some(shop), Some(product.id), true, 1, 10).await?;
+    let campaign = campaigns.iter().find(|c| c.stock_used < c.stock_cap).or(campaigns.first());
+    let offer = campaign.map(|c| GroupOffer {
+        campaign_id: c.id.to_string(),
+        group_price: yuan(c.group_price_fen),
+        alone_price: yuan(product.skus.iter().find(|s| s.id == c.sku_id).map_or(product.price_from_fen, |s| s.retail_fen)),
+        rules: Rules::of(c),
+    });
+    let now = state.app.now().millis();
+    let joinable = groups::joinable(&state.app, shop, product.id, 5).await?.iter().map(|g| JoinRow::of(g, now)).collect();
+    Ok((offer, joinable))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The group order form: open a group, or join one
+
+#[derive(Template)]
+#[template(path = "group_order.html")]
+struct GroupOrderPage {
+    t: &'static Strings,
+    nav: Nav,
+    heading: &'static str,
+    action: String,
+    campaign_id: String,
+    product_id: String,
+    title: String,
+    attributes: String,
+    shop_name: String,
+    group_price: String,
+    rules: Rules,
+    /// Shipping and the total for one unit, priced as checkout previews an order.
+    shipping: String,
+    free_shipping: bool,
+    free_over: String,
+    payable: String,
+    form_token: String,
+    recipient: String,
+    phone: String,
+}
+
+/// Shipping and payable for one unit at the group price (the order itself is priced by the
+/// server when it is placed, and its page shows the amount before paying).
+fn one_unit(state: &AppState, sku: SkuId, group_price_fen: i64) -> Result<(String, bool, String, String), Error> {
+    let shipping = state.app.config.shipping;
+    let line = LineInput { sku_id: sku, quantity: 1, unit_price: Money::from_fen(group_price_fen) };
+    let price = pricing::price(&[line], &Adjustments { shipping, ..Adjustments::NONE })?;
+    Ok((yuan(price.shipping_fen), price.shipping_fen == 0, yuan(shipping.free_at_or_above.fen()), yuan(price.payable_fen)))
+}
+
+#[derive(Deserialize)]
+struct OpenQuery {
+    #[serde(default)]
+    campaign: String,
+}
+
+fn campaign_id(text: &str) -> Result<CampaignId, Error> {
+    text.parse().map_err(|_| Error::not_found("group-buy campaign"))
+}
+
+fn phone_of(user: &SessionUser) -> String {
+    if user.login.contains('@') { String::new() } else { user.login.clone() }
+}
+
+/// The option a campaign sells, for the form's summary line.
+fn attributes_of(product: &Product, sku: SkuId) -> String {
+    product.skus.iter().find(|s| s.id == sku).map(|s| s.attributes.clone()).unwrap_or_default()
+}
+
+/// "开团": the order form for opening a group of a campaign in this shop.
+async fn open_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<OpenQuery>) -> PageResult {
+    let user = ctx.user()?.clone();
+    let shop_id: ShopId = id.parse().map_err(|_| Error::not_found("shop"))?;
+    let campaign = group_campaigns::campaign(&state.app, campaign_id(&q.campaign)?).await?;
+    let (shop, product) = shops::shop_product(&state.app, shop_id, campaign.product_id).await?;
+    let (shipping, free_shipping, free_over, payable) = one_unit(&state, campaign.sku_id, campaign.group_price_fen)?;
+    render(&GroupOrderPage {
+        t: ctx.t,
+        nav: ctx.nav("home"),
+        heading: ctx.t.group_order_title,
+        action: format!("/shops/{shop_id}/groups/new"),
+        campaign_id: campaign.id.to_string(),
+        product_id: product.id.to_string(),
+        title: product.title.clone(),
+        attributes: attributes_of(&product, campaign.sku_id),
+        shop_name: shop.name,
+        group_price: yuan(campaign.group_price_fen),
+        rules: Rules::of(&campaign),
+        shipping,
+        free_shipping,
+        free_over,
+        payable,
+        form_token: form_token(),
+        recipient: user.display_name.clone(),
+        phone: phone_of(&user),
+    })
+}
+
+#[derive(Deserialize)]
+struct GroupOrderForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    campaign: String,
+    #[serde(default)]
+    qty: String,
+    #[serde(default)]
+    recipient: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    note: String,
+}
+
+impl GroupOrderForm {
+    fn quantity(&self) -> Result<i64, Error> {
+        let text = self.qty.trim();
+        if text.is_empty() {
+            return Ok(1);
+        }
+        text.parse().map_err(|_| Error::new(ErrorCode::InvalidQuantity, "quantity must be a whole number"))
+    }
+
+    /// What the form's idempotency key is bound to.
+    fn what(&self, path: &str, quantity: i64) -> String {
+        format!(
+            "POST {path}\n{}\n{quantity}\n{}\n{}\n{}\n{}",
+            self.campaign.trim(),
+            self.recipient.trim(),
+            self.phone.trim(),
+            self.address.trim(),
+            self.note.trim()
+        )
+    }
+
+    fn delivery(self) -> Delivery {
+        Delivery { recipient: self.recipient, phone: self.phone, address: self.address, note: self.note }
+    }
+}
+
+/// Places the order that opens a group (the form token makes a double submit place it once)
+/// and goes to the order page to pay.
+async fn open_submit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<GroupOrderForm>) -> PageResult {
+    let user = ctx.user()?.clone();
+    let shop: ShopId = id.parse().map_err(|_| Error::not_found("shop"))?;
+    let campaign = campaign_id(&form.campaign)?;
+    let quantity = form.quantity()?;
+    let key = form_key(&user, &form.form_token, &form.what(&format!("/shops/{shop}/groups/new"), quantity))?;
+    let placed = groups::open_group(&state.app, &user, campaign, shop, quantity, form.delivery(), Some(key)).await?;
+    Ok(see_other(&format!("/orders/{}", placed.order_id)))
+}
+
+fn group_id(text: &str) -> Result<GroupId, Error> {
+    text.parse().map_err(|_| Error::not_found("group"))
+}
+
+/// "参团": the order form for joining a group.
+async fn join_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let user = ctx.user()?.clone();
+    let group = groups::group(&state.app, group_id(&id)?).await?;
+    let campaign = group_campaigns::campaign(&state.app, group.campaign_id).await?;
+    let product = catalog::public_product(&state.app, group.product_id).await?;
+    let (shipping, free_shipping, free_over, payable) = one_unit(&state, group.sku_id, group.group_price_fen)?;
+    render(&GroupOrderPage {
+        t: ctx.t,
+        nav: ctx.nav("home"),
+        heading: ctx.t.group_join_title,
+        action: format!("/groups/{}/join", group.id),
+        campaign_id: campaign.id.to_string(),
+        product_id: group.product_id.to_string(),
+        title: group.title.clone(),
+        attributes: attributes_of(&product, group.sku_id),
+        shop_name: group.shop_name.clone(),
+        group_price: yuan(group.group_price_fen),
+        rules: Rules::of(&campaign),
+        shipping,
+        free_shipping,
+        free_over,
+        payable,
+        form_token: form_token(),
+        recipient: user.display_name.clone(),
+        phone: phone_of(&user),
+    })
+}
+
+async fn join_submit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<GroupOrderForm>) -> PageResult {
+    let user = ctx.user()?.clone();
+    let group = group_id(&id)?;
+    let quantity = form.quantity()?;
+    let key = form_key(&user, &form.form_token, &form.what(&format!("/groups/{group}/join"), quantity))?;
+    let placed = groups::join_group(&state.app, &user, group, quantity, form.delivery(), Some(key)).await?;
+    Ok(see_other(&format!("/orders/{}", placed.order_id)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The group page
+
+pub struct MemberDot {
+    pub initial: String,
+    pub name: String,
+    pub leader: bool,
+}
+
+#[derive(Template)]
+#[template(path = "group.html")]
+struct GroupPage {
+    t: &'static Strings,
+    nav: Nav,
+    id: String,
+    title: String,
+    product_id: String,
+    product_href: String,
+    shop_name: String,
+    group_price: String,
+    retail: String,
+    status: String,
+    status_label: &'static str,
+    remaining_ms: i64,
+    countdown: String,
+    members: Vec<MemberDot>,
+    /// One entry per seat nobody has paid for: the empty circles.
+    empty_seats: Vec<u8>,
+    seats_left: i64,
+    rules: Rules,
+    signed_in: bool,
+    is_member: bool,
+    sheet: ShareSheet,
+}
+
+#[derive(Deserialize)]
+struct ShareQuery {
+    share: Option<String>,
+}
+
+async fn group_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<ShareQuery>) -> PageResult {
+    let group = groups::group(&state.app, group_id(&id)?).await?;
+    let campaign = group_campaigns::campaign(&state.app, group.campaign_id).await?;
+    let is_member = match &ctx.user {
+        Some(user) => groups::is_member(&state.app, user, group.id).await?,
+        None => false,
+    };
+    let remaining_ms = group.expires_at - state.app.now().millis();
+    let members: Vec<MemberDot> =
+        group.members.iter().map(|m| MemberDot { initial: initial(&m.name), name: m.name.clone(), leader: m.leader }).collect();
+    let empty = usize::try_from(group.size).unwrap_or(0).saturating_sub(members.len());
+    let page = GroupPage {
+        t: ctx.t,
+        nav: ctx.nav("home"),
+        id: group.id.to_string(),
+        title: group.title.clone(),
+        product_id: group.product_id.to_string(),
+        product_href: format!("/shops/{}/products/{}", group.shop_id, group.product_id),
+        shop_name: group.shop_name.clone(),
+        group_price: yuan(group.group_price_fen),
+        retail: yuan(group.retail_fen),
+        status: group.status.clone(),
+        status_label: ctx.t.group_status(&group.status),
+        remaining_ms,
+        countdown: countdown(remaining_ms),
+        members,
+        empty_seats: vec![0; empty],
+        seats_left: group.seats_left,
+        rules: Rules::of(&campaign),
+        signed_in: ctx.user.is_some(),
+        is_member,
+        sheet: ShareSheet::for_group(&state, &ctx, &group, q.share.as_deref()).await?,
+    };
+    render(&page)
+}
+
+// ---------------------------------------------------------------------------------------------
+// My groups and the inbox
+
+pub struct MyGroupRow {
+    pub title: String,
+    pub group_price: String,
+    pub href: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub order_label: &'static str,
+    pub progress: String,
+    pub leader: bool,
+}
+
+#[derive(Template)]
+#[template(path = "my_groups.html")]
+struct MyGroupsPage {
+    t: &'static Strings,
+    nav: Nav,
+    rows: Vec<MyGroupRow>,
+}
+
+async fn my_groups(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    let user = ctx.user()?;
+    let list = groups::my_groups(&state.app, user, Some(1), Some(50)).await?;
+    let t = ctx.t;
+    let rows = list
+        .iter()
+        .map(|g| MyGroupRow {
+            title: g.title.clone(),
+            group_price: yuan(g.group_price_fen),
+            href: g.group_id.as_ref().map_or_else(|| format!("/orders/{}", g.order_id), |id| format!("/groups/{id}")),
+            status: g.group_status.clone().unwrap_or_default(),
+            status_label: g.group_status.as_deref().map_or(t.group_opens_when_paid, |s| t.group_status(s)),
+            order_label: t.status(&g.order_status),
+            progress: match (g.paid, g.size) {
+                (Some(paid), Some(size)) => format!("{paid}/{size}"),
+                _ => String::new(),
+            },
+            leader: g.leader,
+        })
+        .collect();
+    render(&MyGroupsPage { t, nav: ctx.nav("me"), rows })
+}
+
+pub struct MessageRow {
+    pub text: &'static str,
+    pub href: String,
+    pub at: String,
+    pub unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    t: &'static Strings,
+    nav: Nav,
+    messages: Vec<MessageRow>,
+}
+
+/// The inbox, newest first; opening it marks everything read.
+async fn my_inbox(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    let user = ctx.user()?;
+    let list = inbox::messages(&state.app, user, 1).await?;
+    let messages = list
+        .iter()
+        .map(|m| MessageRow {
+            text: ctx.t.inbox_text(&m.kind),
+            href: m.params["group_id"].as_str().map(|g| format!("/groups/{g}")).unwrap_or_default(),
+            at: fmt_time(m.created_at),
+            unread: m.read_at.is_none(),
+        })
+        .collect();
+    if list.iter().any(|m| m.read_at.is_none()) {
+        inbox::mark_all_read(&state.app, user).await?;
+    }
+    render(&InboxPage { t: ctx.t, nav: ctx.nav("me"), messages })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The campaign console
+
+pub struct SkuOption {
+    pub id: String,
+    pub label: String,
+}
+
+pub struct ShopOption {
+    pub id: String,
+    pub name: String,
+}
+
+pub struct CampaignRow {
+    pub id: String,
+    pub title: String,
+    pub attributes: String,
+    pub shop: String,
+    pub group_price: String,
+    pub size: i64,
+    pub hours: i64,
+    pub window: String,
+    pub stock: String,
+    pub running: bool,
+    pub ended: bool,
+    pub open: i64,
+    pub succeeded: i64,
+    pub platform_completed: i64,
+    pub failed: i64,
+    pub rate: String,
+    pub refunds: i64,
+    pub refunded: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_groups.html")]
+struct ConsolePage {
+    t: &'static Strings,
+    nav: Nav,
+    may_create: bool,
+    operator: bool,
+    skus: Vec<SkuOption>,
+    shops: Vec<ShopOption>,
+    campaigns: Vec<CampaignRow>,
+}
+
+/// Who is at the console: an operator (every campaign) or a shop owner (their shop's).
+enum Seat {
+    Operator,
+    Owner(ShopId),
+}
+
+fn seat(user: &SessionUser) -> Result<Seat, Error> {
+    if user.has(Role::Operator) {
+        return Ok(Seat::Operator);
+    }
+    user.shop_id.map(Seat::Owner).ok_or_else(|| Error::new(ErrorCode::Forbidden, "group-buy campaigns are for operators and shop owners"))
+}
+
+fn sku_options(products: &[Product]) -> Vec<SkuOption> {
+    products
+        .iter()
+        .flat_map(|p| {
+            p.skus.iter().map(move |s| SkuOption {
+                id: s.id.to_string(),
+                label: format!("{} · {} · ¥{}", p.title, s.attributes, yuan(s.retail_fen)),
+            })
+        })
+        .collect()
+}
+
+async fn console(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    let user = ctx.user()?;
+    let seat = seat(user)?;
+    let app = &state.app;
+    let (products, list, shops, may_create) = match seat {
+        Seat::Operator => {
+            let shops = shops::shops(app).await?;
+            let products = catalog::catalogue(app, None, 1, 50).await?;
+            (products, group_campaigns::campaigns(app, None, None, false, 1, 50).await?, shops, true)
+        }
+        Seat::Owner(shop) => {
+            let products = shops::shop_products(app, shop, 1, 100).await?;
+            let list = group_campaigns::campaigns(app, Some(shop), None, false, 1, 50).await?;
+            // Platform campaigns running in the shop are the operator's to watch.
+            let own: Vec<GroupCampaign> = list.into_iter().filter(|c| c.shop_id == Some(shop)).collect();
+            (products, own, Vec::new(), app.config.shop_owners_may_run_groups)
+        }
+    };
+    let shop_names: HashMap<ShopId, String> = shops.iter().map(|s| (s.id, s.name.clone())).collect();
+    let mut known: HashMap<ProductId, Product> = products.iter().map(|p| (p.id, p.clone())).collect();
+    let now = app.now().millis();
+    let mut campaigns = Vec::with_capacity(list.len());
+    for c in &list {
+        if !known.contains_key(&c.product_id)
+            && let Ok(product) = catalog::public_product(app, c.product_id).await
+        {
+            known.insert(product.id, product);
+        }
+        let product = known.get(&c.product_id);
+        let results = groups::campaign_results(app, user, c.id).await?;
+        campaigns.push(CampaignRow {
+            id: c.id.to_string(),
+            title: product.map(|p| p.title.clone()).unwrap_or_default(),
+            attributes: product.map(|p| attributes_of(p, c.sku_id)).unwrap_or_default(),
+            shop: match c.shop_id {
+                None => ctx.t.campaign_platform.to_string(),
+                Some(id) => shop_names.get(&id).cloned().unwrap_or_else(|| ctx.t.campaign_shop.to_string()),
+            },
+            group_price: yuan(c.group_price_fen),
+            size: c.size,
+            hours: c.group_hours,
+            window: format!("{} – {}", fmt_time(c.starts_at), fmt_time(c.ends_at)),
+            stock: format!("{}/{}", c.stock_used, c.stock_cap),
+            running: c.ended_at.is_none() && c.starts_at <= now && now < c.ends_at,
+            ended: c.ended_at.is_some() || c.ends_at <= now,
+            open: results.open,
+            succeeded: results.succeeded,
+            platform_completed: results.platform_completed,
+            failed: results.failed,
+            rate: format!("{}.{}%", results.success_rate_bps / 100, (results.success_rate_bps % 100) / 10),
+            refunds: results.refunds,
+            refunded: yuan(results.refunded_fen),
+        });
+    }
+    let operator = matches!(seat, Seat::Operator);
+    render(&ConsolePage {
+        t: ctx.t,
+        nav: ctx.nav("me"),
+        may_create,
+        operator,
+        skus: sku_options(&products),
+        shops: shops.iter().map(|s| ShopOption { id: s.id.to_string(), name: s.name.clone() }).collect(),
+        campaigns,
+    })
+}
+
+#[derive(Deserialize)]
+struct CampaignForm {
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    shop: String,
+    #[serde(default)]
+    size: String,
+    #[serde(default)]
+    price_yuan: String,
+    #[serde(default)]
+    hours: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    stock: String,
+    #[serde(default)]
+    limit: String,
+    new_only: Option<String>,
+    #[serde(default)]
+    auto_complete: String,
+}
+
+fn int(name: &str, text: &str) -> Result<i64, Error> {
+    text.trim().parse().map_err(|_| Error::invalid(format!("{name} must be a whole number")))
+}
+
+async fn create_campaign(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CampaignForm>) -> PageResult {
+    let user = ctx.user()?;
+    let shop = match seat(user)? {
+        Seat::Operator if form.shop.trim().is_empty() => None,
+        Seat::Operator => Some(form.shop.trim().parse::<ShopId>().map_err(|_| Error::not_found("shop"))?),
+        Seat::Owner(own) => Some(own),
+    };
+    let sku: SkuId = form.sku.trim().parse().map_err(|_| Error::new(ErrorCode::SkuNotFound, "choose a product option"))?;
+    let now = state.app.now();
+    let days = int("days", &form.days)?;
+    if !(1..=366).contains(&days) {
+        return Err(Error::invalid("a campaign runs 1 to 366 days").into());
+    }
+    let auto = form.auto_complete.trim();
+    let request = CampaignRequest {
+        size: int("size", &form.size)?,
+        group_price: Money::parse_yuan(&form.price_yuan)?,
+        hours: int("hours", &form.hours)?,
+        starts_at: now,
+        ends_at: now.plus_ms(days * DAY_MS),
+        stock_cap: int("stock", &form.stock)?,
+        per_customer_limit: int("limit", &form.limit)?,
+        new_customers_only: form.new_only.is_some(),
+        auto_complete_at: if auto.is_empty() { None } else { Some(int("auto-complete", auto)?) },
+    };
+    group_campaigns::create_campaign(&state.app, user, CampaignDraft { shop, sku, request }).await?;
+    Ok(see_other("/console/groups"))
+}
+
+async fn end_campaign(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    group_campaigns::end_campaign(&state.app, ctx.user()?, campaign_id(&id)?).await?;
+    Ok(see_other("/console/groups"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdowns_read_as_hours_minutes_seconds() {
+        assert_eq!(countdown(0), "00:00:00");
+        assert_eq!(countdown(-5_000), "00:00:00");
+        assert_eq!(countdown(72 * HOUR_MS - 1_000), "71:59:59");
+        assert_eq!(countdown(61_500), "00:01:01");
+    }
+}

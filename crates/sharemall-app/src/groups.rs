@@ -7,6 +7,7 @@ use sharemall_store::model::{CampaignResults, GroupDetail, GroupSummary, MyGroup
 use sharemall_store::ops::group_views;
 use sharemall_store::ops::groups::{self, GroupOrder, SweepReport};
 use sharemall_store::ops::idempotency::IdempotencyKey;
+use sharemall_store::ops::joins_batch::JoinCommand;
 
 use crate::App;
 use crate::catalog::clamp_page;
@@ -57,8 +58,7 @@ pub async fn join_group(
     key: Option<IdempotencyKey>,
 ) -> Result<OrderPlaced, Error> {
     let order = group_order(app, customer, quantity, delivery)?;
-    let now = app.now();
-    app.store.write(move |sql| groups::join_group(sql, now, group, &order, key.as_ref())).await
+    app.store.join_group(JoinCommand { now: app.now(), group, order, key }).await
 }
 
 pub async fn group(app: &App, id: GroupId) -> Result<GroupDetail, Error> {

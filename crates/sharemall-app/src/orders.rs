@@ -70,6 +70,7 @@ pub async fn place_order(app: &App, customer: &SessionUser, checkout: Checkout, 
         pay_window_ms: app.config.pay_window_ms,
         shipping: app.config.shipping,
         from_cart: checkout.from_cart,
+        activity: None,
     };
     app.store.place_order(now, cmd, key).await
 }

@@ -139,6 +139,13 @@ impl Store {
         self.writer.record_visit(visit).await
     }
 
+    /// Joins a group (as [`ops::groups::join_group`]) and returns after it is durably committed.
+    /// On SQLite a run of joins in one batch is decided set-based ([`ops::joins_batch`]); on
+    /// PostgreSQL each join runs on the generic path in its own savepoint.
+    pub async fn join_group(&self, join: ops::joins_batch::JoinCommand) -> Result<OrderPlaced, Error> {
+        self.writer.join_group(join).await
+    }
+
     /// (commits, commands) so far: their ratio is the batching factor.
     pub fn writer_stats(&self) -> (u64, u64) {
         self.stats.snapshot()

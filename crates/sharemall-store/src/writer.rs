@@ -13,7 +13,9 @@
 //! rolled back and placed command by command on the generic path.
 //!
 //! Share visits travel as data too ([`Writer::record_visit`]): a run of them is recorded
-//! set-based ([`crate::ops::visits_batch`]) on either backend, with the same fallback.
+//! set-based ([`crate::ops::visits_batch`]) on either backend, with the same fallback. So do
+//! group joins ([`Writer::join_group`]): on SQLite a run of them is decided set-based
+//! ([`crate::ops::joins_batch`]); on PostgreSQL each runs on the generic path.
 //!
 //! A command that fails leaves nothing behind. A batch whose commit fails answers every caller
 //! with an error: nothing was acknowledged, so nothing acknowledged is lost.
@@ -24,9 +26,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::OrderPlaced;
+use crate::ops::joins_batch::{self, JoinCommand};
 use crate::ops::order_batch::OrderCommand;
 use crate::ops::shares::{self, Visit, VisitCommand};
-use crate::ops::{orders, orders_sqlite, visits_batch};
+use crate::ops::{groups, orders, orders_sqlite, visits_batch};
 use crate::sql::{Backend, Sql};
 
 type Reply = Box<dyn FnOnce(Result<(), Error>) + Send>;
@@ -37,6 +40,7 @@ type Closure = Box<dyn FnOnce(&mut dyn Sql) -> (bool, Reply) + Send>;
 
 type OrderReply = oneshot::Sender<Result<OrderPlaced, Error>>;
 type VisitReply = oneshot::Sender<Result<Visit, Error>>;
+type JoinReply = oneshot::Sender<Result<OrderPlaced, Error>>;
 
 /// What a writer runs.
 pub(crate) enum Command {
@@ -45,6 +49,8 @@ pub(crate) enum Command {
     PlaceOrder(Box<OrderCommand>, OrderReply),
     /// `shares::record_visit`, as data so that a run of visits is recorded together.
     RecordVisit(Box<VisitCommand>, VisitReply),
+    /// `groups::join_group`, as data so that a run of joins is decided together.
+    JoinGroup(Box<JoinCommand>, JoinReply),
 }
 
 /// Counters the benchmark and `/metrics` read: commands per commit is the batching ratio.
@@ -123,6 +129,14 @@ impl Writer {
     pub async fn record_visit(&self, command: VisitCommand) -> Result<Visit, Error> {
         let (reply_to, reply) = oneshot::channel();
         self.send(Command::RecordVisit(Box::new(command), reply_to))?;
+        reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
+    }
+
+    /// Joins a group (as [`groups::join_group`]) in the next batch and returns its result after
+    /// the batch commits.
+    pub async fn join_group(&self, command: JoinCommand) -> Result<OrderPlaced, Error> {
+        let (reply_to, reply) = oneshot::channel();
+        self.send(Command::JoinGroup(Box::new(command), reply_to))?;
         reply.await.map_err(|_| Error::internal("writer dropped the command (transaction could not start)"))?
     }
 
@@ -213,6 +227,16 @@ fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies
                 }
                 set_based_run(conn, run, &mut replies, visits_batch::record_run, record_one)
             }
+            Command::JoinGroup(first, reply) => {
+                let mut run = vec![(*first, reply)];
+                while let Some(Command::JoinGroup(next, reply)) = commands.next_if(|c| matches!(c, Command::JoinGroup(..))) {
+                    run.push((*next, reply));
+                }
+                match conn.backend() {
+                    Backend::Sqlite => set_based_run(conn, run, &mut replies, joins_batch::join_run, join_one),
+                    Backend::Postgres => one_by_one(conn, run, &mut replies, join_one),
+                }
+            }
         };
         if let Err(e) = applied {
             return Err((e, replies));
@@ -252,7 +276,7 @@ fn set_based_run<C, Cmd, T>(
     run: Vec<(Cmd, oneshot::Sender<Result<T, Error>>)>,
     replies: &mut Replies,
     set_based: SetBased<Cmd, T>,
-    one_by_one: fn(&mut dyn Sql, Cmd) -> Result<T, Error>,
+    apply_one: fn(&mut dyn Sql, Cmd) -> Result<T, Error>,
 ) -> Result<(), Error>
 where
     C: Sql,
@@ -273,9 +297,24 @@ where
             conn.execute("RELEASE run", &[])?;
         }
     }
-    for (command, reply_to) in commands.into_iter().zip(replies_to) {
+    one_by_one(conn, commands.into_iter().zip(replies_to).collect(), replies, apply_one)
+}
+
+/// Applies each data command on the generic path, each in its own savepoint.
+fn one_by_one<C, Cmd, T>(
+    conn: &mut C,
+    run: Vec<(Cmd, oneshot::Sender<Result<T, Error>>)>,
+    replies: &mut Replies,
+    apply_one: fn(&mut dyn Sql, Cmd) -> Result<T, Error>,
+) -> Result<(), Error>
+where
+    C: Sql,
+    Cmd: Send + 'static,
+    T: Send + 'static,
+{
+    for (command, reply_to) in run {
         let closure: Closure = Box::new(move |sql| {
-            let result = one_by_one(sql, command);
+            let result = apply_one(sql, command);
             (result.is_ok(), reply(reply_to, result))
         });
         in_savepoint(conn, closure, replies)?;
@@ -289,4 +328,8 @@ fn place_one(sql: &mut dyn Sql, command: OrderCommand) -> Result<OrderPlaced, Er
 
 fn record_one(sql: &mut dyn Sql, command: VisitCommand) -> Result<Visit, Error> {
     shares::record_visit(sql, &command)
+}
+
+fn join_one(sql: &mut dyn Sql, command: JoinCommand) -> Result<OrderPlaced, Error> {
+    groups::join_group(sql, command.now, command.group, &command.order, command.key.as_ref())
 }

@@ -20,6 +20,8 @@ mod groups;
 mod idempotency;
 #[path = "store/jobs.rs"]
 mod jobs;
+#[path = "store/joins_batch.rs"]
+mod joins_batch;
 #[path = "store/lifecycle.rs"]
 mod lifecycle;
 #[path = "store/orders_pg.rs"]

@@ -15,6 +15,7 @@ pub mod groups;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
+pub mod joins_batch;
 pub mod order_batch;
 pub mod orders;
 pub mod orders_pg;

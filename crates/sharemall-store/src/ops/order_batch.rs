@@ -8,13 +8,13 @@
 //! rows to write in [`Rows`]. The backend writes those rows set-based: PostgreSQL in
 //! [`super::orders_pg`], SQLite in [`super::orders_sqlite`].
 
-use sharemall_domain::pricing::{self, Adjustments, LineInput};
+use sharemall_domain::pricing::{self, LineInput};
 use sharemall_domain::{Error, ErrorCode, JobId, Money, OrderId, ProductId, ShopId, SkuId, SupplierId, Timestamp, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::OrderPlaced;
 use crate::ops::idempotency::IdempotencyKey;
-use crate::ops::orders::{PlaceOrder, normalise_lines, reused_key};
+use crate::ops::orders::{ActivityPricing, PlaceOrder, normalise_lines, reused_key};
 use crate::ops::shares::{Attribution, last_touch_cutoff};
 use crate::sql::Backend;
 
@@ -198,6 +198,8 @@ pub(crate) struct Rows {
     pub(crate) bound_shop: Vec<Option<String>>,
     pub(crate) share_code: Vec<Option<String>>,
     pub(crate) self_referral: Vec<bool>,
+    /// `orders.activity`: the activity that priced the order, if any.
+    pub(crate) activity_kind: Vec<Option<String>>,
 
     pub(crate) item_order: Vec<String>,
     pub(crate) item_line: Vec<i64>,
@@ -286,7 +288,7 @@ fn decide(
         }
         inputs.push(LineInput { sku_id: *sku, quantity: *quantity, unit_price: row.unit_price });
     }
-    let price = pricing::price(&inputs, &Adjustments { shipping: cmd.shipping, ..Adjustments::NONE })?;
+    let price = pricing::price(&inputs, &ActivityPricing::adjustments(cmd.activity, cmd.shipping))?;
     for (sku, quantity) in lines {
         if context.skus.get(sku).is_none_or(|row| row.available < *quantity) {
             return Err(Error::new(ErrorCode::OutOfStock, "not enough stock left"));
@@ -342,6 +344,7 @@ fn decide(
     rows.bound_shop.push(attribution.bound_shop.map(|s| s.to_string()));
     rows.share_code.push(attribution.share_code);
     rows.self_referral.push(attribution.self_referral);
+    rows.activity_kind.push(cmd.activity.map(|a| a.activity.as_str().to_string()));
     rows.job_id.push(JobId::new().to_string());
     if cmd.from_cart {
         rows.cart_user.push(cmd.customer.to_string());

@@ -31,6 +31,23 @@ pub struct PlaceOrder {
     pub shipping: ShippingRule,
     /// Empty the customer's cart for this shop once the order is placed.
     pub from_cart: bool,
+    /// The activity (a group seat) that prices the order's one SKU, if any.
+    pub activity: Option<ActivityPricing>,
+}
+
+/// An activity's price for one SKU of an order: the pricing pipeline's activity stage, and
+/// what `orders.activity` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityPricing {
+    pub activity: Activity,
+    pub sku: SkuId,
+    pub unit_price: Money,
+}
+
+impl ActivityPricing {
+    pub fn adjustments(activity: Option<ActivityPricing>, shipping: ShippingRule) -> Adjustments {
+        Adjustments { activity: activity.map(|a| ActivityPrice { sku_id: a.sku, unit_price: a.unit_price }), shipping, ..Adjustments::NONE }
+    }
 }
 
 /// One SKU as the order sees it at placing time.
@@ -131,7 +148,7 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
     }
     let inputs: Vec<LineInput> =
         for_sale.iter().zip(&lines).map(|(s, (_, q))| LineInput { sku_id: s.sku, quantity: *q, unit_price: s.unit_price }).collect();
-    let price = pricing::price(&inputs, &Adjustments { shipping: cmd.shipping, ..Adjustments::NONE })?;
+    let price = pricing::price(&inputs, &ActivityPricing::adjustments(cmd.activity, cmd.shipping))?;
     for (sku, quantity) in &lines {
         reserve_stock(sql, *sku, *quantity)?;
     }
@@ -148,7 +165,7 @@ pub fn place_order(sql: &mut dyn Sql, now: Timestamp, cmd: &PlaceOrder, key: Opt
         note: &cmd.note,
         deadline,
         key,
-        activity: None,
+        activity: cmd.activity.map(|a| a.activity),
     };
     insert_order(sql, now, &new_order, &price, &for_sale, &inputs)?;
     jobs::enqueue(sql, now, JOB_CANCEL_UNPAID, &id.to_string(), deadline)?;
@@ -241,8 +258,8 @@ impl Activity {
     }
 }
 
-/// A one-line order at an activity's price (a group seat, a finished bargain). The activity
-/// decides the unit price and the pay deadline; everything else is an ordinary order's.
+/// A one-line order at an activity's price (a group seat). The activity decides the unit price
+/// and the pay deadline; everything else is an ordinary order's.
 #[derive(Debug, Clone)]
 pub struct ActivityOrder {
     pub customer: UserId,
@@ -261,43 +278,37 @@ pub struct ActivityOrder {
     pub shipping: ShippingRule,
 }
 
-/// Places an activity's order: checks the shop may sell the SKU, prices it through the pipeline
-/// with the activity price, reserves stock, and schedules the unpaid-order deadline. Callers
-/// check an Idempotency-Key with [`placed_with_key`] before they take any seat or stock of their
-/// own, and pass it here to be stored on the order.
+impl ActivityOrder {
+    /// The same order as a [`PlaceOrder`], which is how it is placed.
+    pub fn as_place_order(&self, now: Timestamp) -> PlaceOrder {
+        PlaceOrder {
+            customer: self.customer,
+            shop: self.shop,
+            lines: vec![(self.sku, self.quantity)],
+            recipient: self.recipient.clone(),
+            phone: self.phone.clone(),
+            address: self.address.clone(),
+            note: self.note.clone(),
+            order_no: self.order_no.clone(),
+            pay_window_ms: self.pay_deadline.millis() - now.millis(),
+            shipping: self.shipping,
+            from_cart: false,
+            activity: Some(ActivityPricing { activity: self.activity, sku: self.sku, unit_price: self.unit_price }),
+        }
+    }
+}
+
+/// Places an activity's order as an ordinary one priced at the activity's price: the shop must
+/// sell the SKU, stock is reserved, the unpaid-order deadline is scheduled. Callers check an
+/// Idempotency-Key with [`placed_with_key`] before they take any seat or stock of their own, and
+/// pass it here to be stored on the order.
 pub fn place_activity_order(
     sql: &mut dyn Sql,
     now: Timestamp,
     order: &ActivityOrder,
     key: Option<&IdempotencyKey>,
 ) -> Result<OrderPlaced, Error> {
-    order::check_quantity(order.quantity)?;
-    let item = sku_for_sale(sql, order.shop, order.sku)?;
-    let inputs = [LineInput { sku_id: item.sku, quantity: order.quantity, unit_price: item.unit_price }];
-    let adjustments = Adjustments {
-        activity: Some(ActivityPrice { sku_id: item.sku, unit_price: order.unit_price }),
-        shipping: order.shipping,
-        ..Adjustments::NONE
-    };
-    let price = pricing::price(&inputs, &adjustments)?;
-    reserve_stock(sql, order.sku, order.quantity)?;
-    let id = OrderId::new();
-    let new_order = NewOrder {
-        id,
-        customer: order.customer,
-        shop: order.shop,
-        order_no: &order.order_no,
-        recipient: &order.recipient,
-        phone: &order.phone,
-        address: &order.address,
-        note: &order.note,
-        deadline: order.pay_deadline,
-        key,
-        activity: Some(order.activity),
-    };
-    insert_order(sql, now, &new_order, &price, &[item], &inputs)?;
-    jobs::enqueue(sql, now, JOB_CANCEL_UNPAID, &id.to_string(), order.pay_deadline)?;
-    Ok(OrderPlaced::created(id, &order.order_no, price.payable_fen, order.pay_deadline))
+    place_order(sql, now, &order.as_place_order(now), key)
 }
 
 /// Moves `quantity` from available to reserved, or fails with `out_of_stock` changing nothing.

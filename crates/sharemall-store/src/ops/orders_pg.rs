@@ -218,13 +218,13 @@ const ATTRIBUTE: &str = "SELECT b.shop_id, lt.code, lt.sharer_id, (SELECT owner_
 
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
      member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
-     idem_key, request_hash, bound_shop_id, share_code, self_referral) \
+     idem_key, request_hash, bound_shop_id, share_code, self_referral, activity) \
      SELECT id, order_no, shop_id, customer_id, $18::text, base, activity, member, coupon, goods, shipping, payable, recipient, phone, address, note, created_at, deadline, \
-     idem_key, request_hash, bound_shop_id, share_code, self_referral \
+     idem_key, request_hash, bound_shop_id, share_code, self_referral, activity_kind \
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], \
-     $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[], $19::text[], $20::text[], $21::text[], $22::text[], $23::bool[]) \
+     $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[], $19::text[], $20::text[], $21::text[], $22::text[], $23::bool[], $24::text[]) \
      AS t(id, order_no, shop_id, customer_id, base, activity, member, coupon, goods, shipping, payable, recipient, phone, address, note, created_at, deadline, \
-     idem_key, request_hash, bound_shop_id, share_code, self_referral)";
+     idem_key, request_hash, bound_shop_id, share_code, self_referral, activity_kind)";
 
 const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) \
      SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::int8[], $10::int8[])";
@@ -330,7 +330,7 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
     if !rows.order_id.is_empty() {
         let status = OrderStatus::Created.as_str();
         let stmt = conn.statement(INSERT_ORDERS)?;
-        let params: [&(dyn ToSql + Sync); 23] = [
+        let params: [&(dyn ToSql + Sync); 24] = [
             &rows.order_id,
             &rows.order_no,
             &rows.shop,
@@ -354,6 +354,7 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
             &rows.bound_shop,
             &rows.share_code,
             &rows.self_referral,
+            &rows.activity_kind,
         ];
         conn.client.execute(&stmt, &params)?;
         let stmt = conn.statement(INSERT_ITEMS)?;

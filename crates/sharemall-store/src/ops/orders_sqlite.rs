@@ -57,9 +57,9 @@ const ATTRIBUTE: &str = "SELECT t.bound, t.touch, (SELECT owner_id FROM shops WH
 
 const INSERT_ORDERS: &str = "INSERT INTO orders (id, order_no, shop_id, customer_id, status, base_fen, activity_discount_fen, \
      member_discount_fen, coupon_discount_fen, goods_fen, shipping_fen, payable_fen, recipient, phone, address, note, created_at, pay_deadline_at, \
-     idem_key, request_hash, bound_shop_id, share_code, self_referral) VALUES ";
-const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const ORDER_WIDTH: usize = 22;
+     idem_key, request_hash, bound_shop_id, share_code, self_referral, activity) VALUES ";
+const ORDER_TUPLE: &str = "(?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ORDER_WIDTH: usize = 23;
 
 const INSERT_ITEMS: &str = "INSERT INTO order_items (order_id, line_no, sku_id, product_id, supplier_id, title, attributes, unit_fen, quantity, goods_fen) VALUES ";
 const ITEM_TUPLE: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -69,7 +69,7 @@ const INSERT_JOBS: &str = "INSERT INTO jobs (id, kind, subject, run_at, attempts
 const JOB_TUPLE: &str = "(?, ?, ?, ?, 0, ?)";
 const JOB_WIDTH: usize = 5;
 
-/// Most rows in one `INSERT`: 64 orders take 1408 parameters, far below SQLite's 32766.
+/// Most rows in one `INSERT`: 64 orders take 1472 parameters, far below SQLite's 32766.
 const MAX_CHUNK: usize = 64;
 
 /// Places a run of orders inside the caller's transaction (and savepoint), deciding each
@@ -167,6 +167,7 @@ fn write(sql: &mut dyn Sql, rows: Rows) -> Result<(), Error> {
             opt_text(&rows.bound_shop, i)?,
             opt_text(&rows.share_code, i)?,
             rows.self_referral.get(i).map(|v| Value::Bool(*v)).ok_or_else(short_column)?,
+            opt_text(&rows.activity_kind, i)?,
         ]);
     }
     insert_rows(sql, INSERT_ORDERS, ORDER_TUPLE, ORDER_WIDTH, &values)?;

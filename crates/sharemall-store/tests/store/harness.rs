@@ -291,6 +291,7 @@ impl Fixture {
             pay_window_ms: sharemall_domain::order::DEFAULT_PAY_WINDOW_MS,
             shipping: ShippingRule { flat_fee: Money::from_fen(800), free_at_or_above: Money::from_fen(9_900) },
             from_cart: false,
+            activity: None,
         }
     }
 }

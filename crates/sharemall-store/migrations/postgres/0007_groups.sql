@@ -46,8 +46,9 @@ CREATE TABLE buy_group_members (
 
 -- Nobody is in one group twice: the database refuses it whatever the interleaving.
 CREATE UNIQUE INDEX buy_group_members_once ON buy_group_members (group_id, customer_id) WHERE status IN ('held', 'paid');
--- A customer's units in a campaign (the per-customer limit) and their groups ("my groups").
-CREATE INDEX buy_group_members_customer ON buy_group_members (customer_id, campaign_id);
+-- A customer's units in a campaign (the per-customer limit) and their groups ("my groups"),
+-- covering: a join reads every membership of the joiner in the campaign, from the index alone.
+CREATE INDEX buy_group_members_customer ON buy_group_members (customer_id, campaign_id, status, group_id, quantity);
 CREATE INDEX buy_group_members_group ON buy_group_members (group_id, status);
 
 -- Messages to one user. (kind, subject) is unique per user, so a job that re-runs never says

@@ -136,8 +136,9 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
     let batch_max = args.batch_max.unwrap_or(settings.database.batch_max);
     let server = harness::start(settings, batch_max).await?;
     let app = Arc::clone(&server.app);
-    // Enough people that nobody reaches a campaign's per-customer limit in the timed phase.
-    let people_needed = 64.max(args.concurrency.min(256)).max((args.requests / 400).min(2_000) as usize);
+    // About one customer per twenty joins, as in a real campaign (a handful of groups each), and
+    // far from any per-customer limit.
+    let people_needed = 64.max(args.concurrency.min(256)).max((args.requests / 20).min(5_000) as usize);
     let accounts = harness::customer_accounts(&app, people_needed).await?;
     let (tokens, people): (Vec<String>, Vec<UserId>) = accounts.into_iter().unzip();
     let tokens = Arc::new(tokens);

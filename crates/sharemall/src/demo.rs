@@ -76,7 +76,8 @@ async fn seed_platform(app: &Arc<App>, operator: &SessionUser) -> Result<(), Err
         customers.push(create_user(app, login, PASSWORD, name, vec![Role::Customer]).await?);
     }
     seed_shares(app, &customers, &shop_owners).await?;
-    seed_orders(app, &mut rng, &customers, &shop_owners, &suppliers).await
+    seed_orders(app, &mut rng, &customers, &shop_owners, &suppliers).await?;
+    crate::demo_activities::seed(app, operator, &shop_owners, &customers).await
 }
 
 /// Each shop owner shares their shop into a chat; customers follow the links (binding to that

@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod demo;
+mod demo_activities;
 mod import;
 mod run;
 mod settings;

@@ -5,7 +5,7 @@
 
 use sharemall_domain::account::Role;
 use sharemall_domain::bargain::BargainCampaignRequest;
-use sharemall_domain::{BargainCampaignId, BargainId, Error, ErrorCode, ProductId, ShopId, SkuId};
+use sharemall_domain::{BargainCampaignId, BargainId, Error, ProductId, ShopId, SkuId};
 use sharemall_store::model::{BargainCampaign, BargainStarted, BargainView, HelpDone, OrderPlaced, SessionUser};
 use sharemall_store::ops::bargain_campaigns::{self, NewBargainCampaign};
 use sharemall_store::ops::bargain_views;
@@ -15,6 +15,7 @@ use sharemall_store::ops::idempotency::IdempotencyKey;
 
 use crate::App;
 use crate::catalog::clamp_page;
+use crate::group_campaigns::{may_run, refuse};
 use crate::orders::{Delivery, check_delivery};
 use crate::shops::own_shop;
 
@@ -25,26 +26,6 @@ pub struct BargainCampaignDraft {
     pub shop: Option<ShopId>,
     pub sku: SkuId,
     pub request: BargainCampaignRequest,
-}
-
-fn refuse(message: &str) -> Error {
-    Error::new(ErrorCode::Forbidden, message)
-}
-
-/// Whether `user` may run a campaign in `shop` (`None`: on the platform).
-fn may_run(app: &App, user: &SessionUser, shop: Option<ShopId>) -> Result<(), Error> {
-    if user.has(Role::Operator) {
-        return Ok(());
-    }
-    let own = own_shop(user)?;
-    if !app.config.shop_owners_may_run_groups {
-        return Err(refuse("the operator has not opened campaigns to shop owners"));
-    }
-    match shop {
-        Some(shop) if shop == own => Ok(()),
-        Some(_) => Err(refuse("you may run campaigns only in your own shop")),
-        None => Err(refuse("only the operator runs platform campaigns")),
-    }
 }
 
 pub async fn create_campaign(app: &App, user: &SessionUser, draft: BargainCampaignDraft) -> Result<BargainCampaignId, Error> {

@@ -19,18 +19,19 @@ pub struct CampaignDraft {
     pub request: CampaignRequest,
 }
 
-fn refuse(message: &str) -> Error {
+pub(crate) fn refuse(message: &str) -> Error {
     Error::new(ErrorCode::Forbidden, message)
 }
 
-/// Whether `user` may run a campaign in `shop` (`None`: on the platform).
-fn may_run(app: &App, user: &SessionUser, shop: Option<ShopId>) -> Result<(), Error> {
+/// Whether `user` may run a campaign — group buying or bargaining, under the same operator
+/// switch — in `shop` (`None`: on the platform).
+pub(crate) fn may_run(app: &App, user: &SessionUser, shop: Option<ShopId>) -> Result<(), Error> {
     if user.has(Role::Operator) {
         return Ok(());
     }
     let own = own_shop(user)?;
     if !app.config.shop_owners_may_run_groups {
-        return Err(refuse("the operator has not opened group buying to shop owners"));
+        return Err(refuse("the operator has not opened campaigns to shop owners"));
     }
     match shop {
         Some(shop) if shop == own => Ok(()),

@@ -18,6 +18,8 @@ use crate::orders::{Delivery, check_delivery};
 pub const SWEEP_BATCH: i64 = 100;
 
 fn group_order(app: &App, customer: &SessionUser, quantity: i64, delivery: Delivery) -> Result<GroupOrder, Error> {
+    // Checked before any seat or unit is counted, so a zero or negative quantity never reaches them.
+    sharemall_domain::order::check_quantity(quantity)?;
     check_delivery(&delivery)?;
     let now = app.now();
     Ok(GroupOrder {

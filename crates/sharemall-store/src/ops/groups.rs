@@ -7,8 +7,10 @@
 //! group, succeed it twice, or refund a member twice. The table's `CHECK (paid + held <= size)`
 //! says the same once more.
 //!
-//! Row locks are taken in one order everywhere — group, campaign, order, SKU — so concurrent
-//! writers on PostgreSQL wait for each other instead of deadlocking.
+//! On PostgreSQL a group's row is locked before any of its orders (payments and cancellations
+//! lock it first, see [`lock_group_of`]), and a sweep locks the campaign and SKU rows it will
+//! touch before it claims groups, so concurrent writers wait for each other instead of
+//! deadlocking.
 
 use sharemall_domain::group_buy::{self, GroupStatus, Seats};
 use sharemall_domain::pricing::ShippingRule;

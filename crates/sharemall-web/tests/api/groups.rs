@@ -108,6 +108,9 @@ async fn group_orders_refuse_prices_strangers_and_a_missing_key() {
     let mut with_shop = seat(Some(&f.shop.shop_id));
     with_shop["quantity"] = json!(1);
     app.post_with_key(&format!("/groups/{group}/join"), &b.token, &new_key(), &with_shop).await.assert_error(422, "invalid_input");
+    let mut negative = seat(None);
+    negative["quantity"] = json!(-1);
+    app.post_with_key(&format!("/groups/{group}/join"), &b.token, &new_key(), &negative).await.assert_error(422, "invalid_quantity");
     let mut too_many = seat(None);
     too_many["quantity"] = json!(3);
     app.post_with_key(&format!("/groups/{group}/join"), &b.token, &new_key(), &too_many).await.assert_error(409, "campaign_limit_reached");

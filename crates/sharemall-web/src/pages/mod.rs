@@ -10,8 +10,10 @@ mod account;
 mod checkout;
 mod console;
 mod console_card;
+mod console_groups;
 mod console_shares;
 mod groups;
+mod my_groups;
 mod orders;
 mod search;
 mod share_links;
@@ -73,6 +75,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(console_shares::routes())
         .merge(console_card::routes())
         .merge(groups::routes())
+        .merge(my_groups::routes())
+        .merge(console_groups::routes())
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))

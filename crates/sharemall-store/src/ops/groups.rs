@@ -220,13 +220,26 @@ pub fn join_group(
         params![group, now],
     )?;
     if seated == 0 {
-        return Err(Error::new(ErrorCode::GroupFull, "every seat in this group is taken"));
+        return Err(seat_refusal(sql, group)?);
     }
     take_campaign_stock(sql, campaign, order.quantity)?;
     let deadline = now.plus_ms(order.pay_window_ms).min(expires_at);
     let placed = orders::place_activity_order(sql, now, &activity_order(order, shop, &terms, deadline), key)?;
     insert_member(sql, now, &placed, Some(group), campaign, order)?;
     Ok(placed)
+}
+
+/// Why the seat's conditional `UPDATE` matched nothing. On PostgreSQL a sweep may have settled
+/// the group between our read and our update (the update waited for its lock and then saw the
+/// settled row), so the status is read again rather than assumed: a settled group is closed,
+/// an open one is full.
+fn seat_refusal(sql: &mut dyn Sql, group: GroupId) -> Result<Error, Error> {
+    let status = sql.query_one("SELECT status FROM buy_groups WHERE id = $1", params![group])?.text(0)?;
+    Ok(match GroupStatus::parse(&status)? {
+        GroupStatus::Open => Error::new(ErrorCode::GroupFull, "every seat in this group is taken"),
+        GroupStatus::Failed => Error::new(ErrorCode::GroupExpired, "this group has closed"),
+        GroupStatus::Succeeded | GroupStatus::PlatformCompleted => Error::new(ErrorCode::GroupFull, "this group is already complete"),
+    })
 }
 
 /// A group order's membership, as the payment and cancellation hooks need it.

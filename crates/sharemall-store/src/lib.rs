@@ -151,6 +151,11 @@ impl Store {
         self.stats.snapshot()
     }
 
+    /// The generic writer's wall time so far, split into applying, committing and maintenance.
+    pub fn writer_times(&self) -> writer::WriterTimes {
+        self.stats.times()
+    }
+
     /// Batches refused whole because their transaction could not commit.
     pub fn failed_commits(&self) -> u64 {
         self.stats.failed_commits.load(std::sync::atomic::Ordering::Relaxed)

@@ -23,6 +23,7 @@
 use sharemall_domain::Error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::OrderPlaced;
@@ -59,12 +60,41 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     pub commands: AtomicU64,
     pub failed_commits: AtomicU64,
+    /// Wall time, in nanoseconds, the writer spent applying batches, committing them, and
+    /// running its after-commit maintenance: where a writer-bound workload's time goes.
+    pub apply_ns: AtomicU64,
+    pub commit_ns: AtomicU64,
+    pub after_commit_ns: AtomicU64,
+}
+
+/// The writer's time so far, split by phase (see [`WriterStats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterTimes {
+    pub apply_ns: u64,
+    pub commit_ns: u64,
+    pub after_commit_ns: u64,
 }
 
 impl WriterStats {
     pub fn snapshot(&self) -> (u64, u64) {
         (self.commits.load(Ordering::Relaxed), self.commands.load(Ordering::Relaxed))
     }
+
+    pub fn times(&self) -> WriterTimes {
+        WriterTimes {
+            apply_ns: self.apply_ns.load(Ordering::Relaxed),
+            commit_ns: self.commit_ns.load(Ordering::Relaxed),
+            after_commit_ns: self.after_commit_ns.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Adds the time since `started` to `counter`; returns now, to time the next phase from.
+fn charge(counter: &AtomicU64, started: Instant) -> Instant {
+    let now = Instant::now();
+    let spent = u64::try_from(now.duration_since(started).as_nanos()).unwrap_or(u64::MAX);
+    counter.fetch_add(spent, Ordering::Relaxed);
+    now
 }
 
 /// A handle to one writer thread.
@@ -176,10 +206,13 @@ fn run<C: Sql, H: FnMut(&mut C)>(
             continue;
         }
         let count = batch.len() as u64;
+        let started = Instant::now();
         let outcome = apply_batch(&mut conn, &mut batch);
+        let applied = charge(&stats.apply_ns, started);
         match outcome {
             Ok(replies) => {
                 let committed = conn.batch("COMMIT");
+                let committed_at = charge(&stats.commit_ns, applied);
                 if let Err(e) = &committed {
                     tracing::error!(error = %e, "commit failed; the whole batch is refused");
                     let _ = conn.batch("ROLLBACK");
@@ -192,6 +225,7 @@ fn run<C: Sql, H: FnMut(&mut C)>(
                     reply(committed.clone());
                 }
                 after_commit(&mut conn);
+                charge(&stats.after_commit_ns, committed_at);
             }
             Err((e, replies)) => {
                 tracing::error!(error = %e, "savepoint handling failed; the whole batch is refused");

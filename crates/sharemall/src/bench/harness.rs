@@ -11,6 +11,7 @@ use sharemall_domain::account::{LoginId, Role};
 use sharemall_domain::time::DAY_MS;
 use sharemall_store::model::SessionKind;
 use sharemall_store::ops::accounts::{self, NewUser};
+use sharemall_store::writer::WriterTimes;
 use sharemall_store::{Store, StoreConfig};
 use std::io::Write;
 use std::sync::Arc;
@@ -292,6 +293,63 @@ pub fn rss_mb() -> f64 {
             s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1_024.0)
+}
+
+/// CPU time, in milliseconds, used so far by this process's threads whose name starts with
+/// `prefix` ("" for every thread), from Linux's per-thread scheduler statistics; `None` where
+/// /proc has none. On a shared machine throughput moves with the neighbours' load, while CPU
+/// spent per command moves far less: a thread waiting for a core is not charged for it.
+pub fn threads_cpu_ms(prefix: &str) -> Option<f64> {
+    let mut total_ns: u64 = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        let named = std::fs::read_to_string(path.join("comm")).is_ok_and(|name| name.trim_end().starts_with(prefix));
+        if !named {
+            continue;
+        }
+        // The first field of schedstat is the time spent on a CPU, in nanoseconds.
+        let ns = std::fs::read_to_string(path.join("schedstat")).ok().and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+        total_ns = total_ns.saturating_add(ns?);
+    }
+    Some(total_ns as f64 / 1e6)
+}
+
+/// Where a timed phase's time went, per command: CPU spent by the writer threads and by the
+/// whole process, and the generic writer's wall time applying, committing and maintaining.
+pub struct CpuClock {
+    writer_ms: Option<f64>,
+    process_ms: Option<f64>,
+    writer_times: WriterTimes,
+}
+
+/// Threads that write: SQLite's and PostgreSQL's generic writer, and PostgreSQL's order shards.
+const WRITER_THREADS: [&str; 2] = ["store-writer", "store-orders"];
+
+fn writer_cpu_ms() -> Option<f64> {
+    WRITER_THREADS.iter().map(|prefix| threads_cpu_ms(prefix)).sum()
+}
+
+impl CpuClock {
+    pub fn start(store: &Store) -> CpuClock {
+        CpuClock { writer_ms: writer_cpu_ms(), process_ms: threads_cpu_ms(""), writer_times: store.writer_times() }
+    }
+
+    /// Microseconds per command for `commands` commands since `start`: `writer_cpu` and
+    /// `process_cpu` (the load generator runs in this process, so that figure includes the
+    /// client), and the writer's wall time split into `apply`, `commit` and `after_commit`.
+    pub fn per_command(&self, store: &Store, commands: u64) -> serde_json::Value {
+        let per = |spent_ms: f64| (commands > 0).then(|| (spent_ms * 1_000.0 / commands as f64 * 10.0).round() / 10.0);
+        let cpu = |before: Option<f64>, after: Option<f64>| per(after? - before?);
+        let (before, after) = (self.writer_times, store.writer_times());
+        let wall = |before: u64, after: u64| per(after.saturating_sub(before) as f64 / 1e6);
+        serde_json::json!({
+            "writer_cpu": cpu(self.writer_ms, writer_cpu_ms()),
+            "process_cpu": cpu(self.process_ms, threads_cpu_ms("")),
+            "apply": wall(before.apply_ns, after.apply_ns),
+            "commit": wall(before.commit_ns, after.commit_ns),
+            "after_commit": wall(before.after_commit_ns, after.after_commit_ns),
+        })
+    }
 }
 
 /// Time from starting `sharemall serve` on the existing database to a healthy `/healthz`.

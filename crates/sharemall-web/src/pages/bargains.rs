@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sharemall_app::bargains;
 use sharemall_app::orders::Delivery;
 use sharemall_domain::{BargainCampaignId, BargainId, Error, ErrorCode, ShopId};
-use sharemall_store::model::{BargainCampaign, BargainView, Product};
+use sharemall_store::model::{BargainView, Product};
 
 use super::groups::{attributes_of, countdown, initial};
 use super::order_form::{OneUnit, phone_of};
@@ -293,14 +293,14 @@ async fn buy_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
     if !view.can_buy {
         return show(&state, &ctx, id, None, Some(buy_refusal(&view))).await;
     }
-    let (campaign, product) = campaign_and_product(&state, &view).await?;
+    let product = sharemall_app::catalog::public_product(&state.app, view.product_id).await?;
     render(&BargainOrderPage {
         t: ctx.t,
         nav: ctx.nav("home"),
         id: view.id.to_string(),
         product_id: view.product_id.to_string(),
         title: view.title.clone(),
-        attributes: attributes_of(&product, campaign.sku_id),
+        attributes: attributes_of(&product, view.sku_id),
         shop_name: view.shop_name.clone(),
         price: yuan(view.current_fen),
         unit: OneUnit::priced(&state, view.sku_id, view.current_fen)?,
@@ -308,12 +308,6 @@ async fn buy_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         recipient: user.display_name.clone(),
         phone: phone_of(&user),
     })
-}
-
-async fn campaign_and_product(state: &AppState, view: &BargainView) -> Result<(BargainCampaign, Product), Error> {
-    let campaign = bargains::campaign(&state.app, view.campaign_id).await?;
-    let product = sharemall_app::catalog::public_product(&state.app, view.product_id).await?;
-    Ok((campaign, product))
 }
 
 #[derive(Deserialize)]

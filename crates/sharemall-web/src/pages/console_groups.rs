@@ -78,7 +78,7 @@ pub(super) fn seat(user: &SessionUser) -> Result<Seat, Error> {
     if user.has(Role::Operator) {
         return Ok(Seat::Operator);
     }
-    user.shop_id.map(Seat::Owner).ok_or_else(|| Error::new(ErrorCode::Forbidden, "group-buy campaigns are for operators and shop owners"))
+    user.shop_id.map(Seat::Owner).ok_or_else(|| Error::new(ErrorCode::Forbidden, "campaigns are for operators and shop owners"))
 }
 
 pub(super) fn sku_options(products: &[Product]) -> Vec<SkuOption> {

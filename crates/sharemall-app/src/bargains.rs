@@ -6,7 +6,7 @@
 use sharemall_domain::account::Role;
 use sharemall_domain::bargain::BargainCampaignRequest;
 use sharemall_domain::{BargainCampaignId, BargainId, Error, ProductId, ShopId, SkuId};
-use sharemall_store::model::{BargainCampaign, BargainStarted, BargainView, HelpDone, OrderPlaced, SessionUser};
+use sharemall_store::model::{BargainCampaign, BargainCampaignResults, BargainStarted, BargainView, HelpDone, OrderPlaced, SessionUser};
 use sharemall_store::ops::bargain_campaigns::{self, NewBargainCampaign};
 use sharemall_store::ops::bargain_views;
 use sharemall_store::ops::bargains::{self, BargainBuy, NewBargain};
@@ -116,4 +116,27 @@ pub async fn my_bargains(app: &App, customer: &SessionUser, page: Option<i64>, p
     let (now, user) = (app.now(), customer.user_id);
     let (page, per_page) = clamp_page(page, per_page);
     app.store.read(move |sql| bargain_views::my_bargains(sql, now, user, page, per_page)).await
+}
+
+/// The customer's bargain in `campaign` still running now, if any.
+pub async fn running_bargain(app: &App, customer: &SessionUser, campaign: BargainCampaignId) -> Result<Option<BargainId>, Error> {
+    let (now, user) = (app.now(), customer.user_id);
+    app.store.read(move |sql| bargain_views::running_bargain(sql, now, campaign, user)).await
+}
+
+/// The cut (fen) the signed-in `helper` made on a bargain, if they helped it.
+pub async fn my_help(app: &App, helper: &SessionUser, id: BargainId) -> Result<Option<i64>, Error> {
+    let user = helper.user_id;
+    app.store.read(move |sql| bargain_views::help_of(sql, id, user)).await
+}
+
+/// How a campaign's bargains have done: for the operator and the campaign's own shop.
+pub async fn campaign_results(app: &App, user: &SessionUser, id: BargainCampaignId) -> Result<BargainCampaignResults, Error> {
+    let found = campaign(app, id).await?;
+    let allowed = user.has(Role::Operator) || (found.shop_id.is_some() && found.shop_id == user.shop_id);
+    if !allowed {
+        return Err(refuse("only the operator and the campaign's shop see its results"));
+    }
+    let now = app.now();
+    app.store.read(move |sql| bargain_views::campaign_results(sql, now, id)).await
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use sharemall_domain::share::{Channel, ShareCode, device_class, extract_codes, kouling};
-use sharemall_domain::{Error, ErrorCode, GroupId, ProductId, ShopId};
+use sharemall_domain::{BargainId, Error, ErrorCode, GroupId, ProductId, ShopId};
 use sharemall_store::model::SessionUser;
 use sharemall_store::ops::shares::{self, NewShare, ResolvedShare, ShareTarget, Visit, VisitCommand};
 use sharemall_store::ops::{catalog, shops};
@@ -32,14 +32,15 @@ pub struct ShareLanding {
     pub target_kind: String,
     pub target_id: String,
     pub shop_id: String,
-    /// The page to open: the group, the product in its shop, or the shop.
+    /// The page to open: the group, the bargain, the product in its shop, or the shop.
     pub path: String,
 }
 
 fn landing(share: &ResolvedShare) -> ShareLanding {
-    let path = match (&share.group_id, share.target_kind.as_str()) {
-        (Some(group), _) => format!("/groups/{group}"),
-        (None, "product") => format!("/shops/{}/products/{}", share.shop_id, share.target_id),
+    let path = match (&share.group_id, &share.bargain_id, share.target_kind.as_str()) {
+        (Some(group), _, _) => format!("/groups/{group}"),
+        (None, Some(bargain), _) => format!("/bargains/{bargain}"),
+        (None, None, "product") => format!("/shops/{}/products/{}", share.shop_id, share.target_id),
         _ => format!("/shops/{}", share.shop_id),
     };
     ShareLanding {
@@ -99,6 +100,28 @@ pub async fn create_for_group(app: &App, sharer: &SessionUser, group: GroupId) -
     let new = NewShare {
         code: new_code(),
         target: ShareTarget::Group(group),
+        shop,
+        sharer: user,
+        parent,
+        channel: Channel::Chat,
+        expires_at: None,
+    };
+    let code = new.code.clone();
+    app.store.write(move |sql| shares::create_share(sql, now, &new)).await?;
+    forms(app, code, shop, Some(found.product_id)).await
+}
+
+/// Shares a bargain from its page (砍价分享): a share of the campaign's product in the
+/// bargain's shop whose link lands on the bargain, where friends help. Anyone signed in may
+/// share it (a friend passing it on); the parent is the share that brought the sharer to the
+/// shop, as for any page's share.
+pub async fn create_for_bargain(app: &App, sharer: &SessionUser, bargain: BargainId) -> Result<ShareForms, Error> {
+    let found = crate::bargains::bargain(app, Some(sharer), bargain).await?;
+    let (now, user, shop) = (app.now(), sharer.user_id, found.shop_id);
+    let parent = app.store.read(move |sql| shares::arrived_through(sql, now, user, shop)).await?;
+    let new = NewShare {
+        code: new_code(),
+        target: ShareTarget::Bargain(bargain),
         shop,
         sharer: user,
         parent,

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_bargains.sql"),
         postgres: include_str!("../migrations/postgres/0008_bargains.sql"),
     },
+    Migration {
+        version: 9,
+        name: "bargain_shares",
+        sqlite: include_str!("../migrations/sqlite/0009_bargain_shares.sql"),
+        postgres: include_str!("../migrations/postgres/0009_bargain_shares.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -250,6 +250,18 @@ pub struct BargainCampaign {
     pub ended_at: Option<i64>,
 }
 
+/// How a bargain campaign's bargains have done, for its console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BargainCampaignResults {
+    pub started: i64,
+    /// Bargains whose K helps are all in (bought or not).
+    pub reached_floor: i64,
+    /// Bargains with an order (paid, or awaiting payment).
+    pub bought: i64,
+    /// Bargains past their deadline without an order.
+    pub expired: i64,
+}
+
 /// One bargain (砍价) as its page shows it. The cut sequence and the next cut are never shown.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BargainView {

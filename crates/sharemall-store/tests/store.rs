@@ -8,6 +8,8 @@
 #[path = "store/harness.rs"]
 mod harness;
 
+#[path = "store/bargain_shares.rs"]
+mod bargain_shares;
 #[path = "store/bargains.rs"]
 mod bargains;
 #[path = "store/group_campaigns.rs"]

@@ -2,7 +2,9 @@
 //! sandbox provider's page and lands back on a paid order, first in Chinese and then in
 //! English; then group buying (拼团): a customer opens a group and shares it, a friend in a
 //! second browser profile follows the link, signs up, joins and pays, and the group succeeds;
-//! another group is left to expire, and its member is refunded. Screenshots of every step go to
+//! another group is left to expire, and its member is refunded; then bargaining (砍价): a
+//! customer starts a bargain and shares it, a friend in the second profile follows the link,
+//! signs up and helps, and the starter sees the lower price. Screenshots of every step go to
 //! `artifacts/screenshots/` at the workspace root, and no page may log a console error.
 //!
 //! Needs Debian's `chromium`, `chromium-driver` and `fonts-wqy-microhei`; runs only with
@@ -11,12 +13,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use sharemall_app::bargains::{self, BargainCampaignDraft};
 use sharemall_app::catalog::ProductDraft;
 use sharemall_app::clock::{Clock, SystemClock};
 use sharemall_app::config::AppConfig;
 use sharemall_app::group_campaigns::{self, CampaignDraft};
 use sharemall_app::{App, accounts, catalog, jobs, shops};
 use sharemall_domain::account::Role;
+use sharemall_domain::bargain::{BargainCampaignRequest, BuyRule};
 use sharemall_domain::catalog::{Approval, NewSku};
 use sharemall_domain::group_buy::CampaignRequest;
 use sharemall_domain::{Money, Timestamp};
@@ -120,6 +124,20 @@ async fn seed(app: &App) -> Seeded {
         auto_complete_at: None,
     };
     group_campaigns::create_campaign(app, &operator, CampaignDraft { shop: Some(shop), sku: tin, request }).await.unwrap();
+    // A bargain on the 250g box: ¥88.00 down to ¥60.00 in three helps, for ten days (the group
+    // tour moves the clock a day on before the bargain tour runs).
+    let gift = catalog::public_product(app, product).await.unwrap().skus.iter().find(|s| s.attributes.contains("250g")).unwrap().id;
+    let request = BargainCampaignRequest {
+        start: Money::from_fen(8_800),
+        floor: Money::from_fen(6_000),
+        helpers_needed: 3,
+        hours: 24,
+        starts_at: now,
+        ends_at: now.plus_ms(10 * 24 * 3_600_000),
+        stock_cap: 10,
+        buy_rule: BuyRule::AtCurrentPrice,
+    };
+    bargains::create_campaign(app, &operator, BargainCampaignDraft { shop: Some(shop), sku: gift, request }).await.unwrap();
     Seeded { shop_id: shop.to_string(), product_id: product.to_string() }
 }
 
@@ -596,6 +614,58 @@ async fn group_tour(a: &mut Browser, b: &mut Browser, app: &App, clock: &Shifted
     b.assert_no_console_errors().await;
 }
 
+/// Bargaining end to end, in Chinese, with two browser profiles: A starts a bargain from the
+/// product page and shares it; B follows the link, is asked to sign in, signs up, comes back to
+/// the bargain and helps; A sees the price come down by B's cut.
+async fn bargain_tour(a: &mut Browser, b: &mut Browser, app: &App, seeded: &Seeded) {
+    let product_path = format!("/shops/{}/products/{}", seeded.shop_id, seeded.product_id);
+    a.lang = "bargain-a";
+    a.step = 0;
+    register_as(a, "13800138201", "砍价阿珍").await;
+    a.goto(&product_path).await;
+    a.expect_text(&["砍价", "起砍价 ¥88.00", "3 位好友帮砍，就能砍到 ¥60.00", "发起砍价"]).await;
+    a.shot("product-bargain-offer").await;
+    a.submit("#bargain-start").await;
+    let bargain_path = a.path().await;
+    assert!(bargain_path.starts_with("/bargains/"), "not on a bargain page: {bargain_path}");
+    a.expect_text(&["砍价中", "88.00", "底价 ¥60.00", "0/3", "分享给好友帮砍"]).await;
+    a.submit("#share-make").await;
+    let link = a.client.find(Locator::Css("#share-url")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(link.contains("/s/"), "a short link: {link}");
+    a.shot("bargain-share-sheet").await;
+
+    // B follows the link to the bargain, signs up and comes back to help.
+    b.lang = "bargain-b";
+    b.step = 0;
+    b.client.delete_all_cookies().await.unwrap();
+    b.client.goto(&link).await.unwrap();
+    assert_eq!(b.path().await, bargain_path, "the share lands on the bargain");
+    b.expect_text(&["砍价中", "登录后帮 TA 砍一刀"]).await;
+    b.submit("#bargain-sign-in").await;
+    assert_eq!(b.path().await, "/signin");
+    b.submit("#to-register").await;
+    b.fill("#login", "13800138202").await;
+    b.fill("#display_name", "热心小周").await;
+    b.fill("#password", "a-good-password").await;
+    b.submit("#register-submit").await;
+    assert_eq!(b.path().await, bargain_path, "back on the bargain after signing up");
+    b.submit("#bargain-help").await;
+    b.expect_text(&["你帮 TA 砍掉了 ¥", "1/3"]).await;
+    b.shot("bargain-helped").await;
+
+    // A sees the new price: the start less B's cut, as the server recorded it.
+    let id: sharemall_domain::BargainId = bargain_path.trim_start_matches("/bargains/").parse().unwrap();
+    let view = bargains::bargain(app, None, id).await.unwrap();
+    assert_eq!(view.helps, 1);
+    let price = format!("{}.{:02}", view.current_fen / 100, view.current_fen % 100);
+    a.goto(&bargain_path).await;
+    a.wait_for_text("#bargain-price", &price).await;
+    a.expect_text(&["1/3", "热**"]).await;
+    a.shot("bargain-new-price").await;
+    a.assert_no_console_errors().await;
+    b.assert_no_console_errors().await;
+}
+
 /// A browser session with its own profile (cookies, storage), phone-sized, logging the console.
 async fn connect(webdriver: &str, profile: &std::path::Path) -> Client {
     let mut caps = serde_json::Map::new();
@@ -704,6 +774,7 @@ async fn customer_buys_and_pays_in_both_languages() {
     let friend_profile = tempfile::tempdir().unwrap();
     let mut friend = Browser { client: connect(&webdriver, friend_profile.path()).await, base: b.base.clone(), lang: "group-b", step: 0 };
     group_tour(&mut b, &mut friend, &app, &clock, &seeded).await;
+    bargain_tour(&mut b, &mut friend, &app, &seeded).await;
     friend.client.close().await.unwrap();
 
     b.client.close().await.unwrap();

@@ -1,13 +1,14 @@
-//! Reading bargains: one bargain as its page shows it, and a customer's bargains.
+//! Reading bargains: one bargain as its page shows it, a customer's bargains, a customer's open
+//! bargain in a campaign, a helper's own help, and how a campaign's bargains have done.
 //!
 //! Status is read through [`BargainStatus::read`], so a running bargain past its deadline shows
 //! as expired at once. The seed and the cuts still to come are never read out.
 
 use sharemall_domain::account::public_name;
 use sharemall_domain::bargain::{self, BargainStatus, BuyRule};
-use sharemall_domain::{BargainId, Error, Timestamp, UserId};
+use sharemall_domain::{BargainCampaignId, BargainId, Error, Timestamp, UserId};
 
-use crate::model::{BargainHelper, BargainView};
+use crate::model::{BargainCampaignResults, BargainHelper, BargainView};
 use crate::params;
 use crate::sql::{Row, Sql};
 
@@ -87,4 +88,39 @@ pub fn my_bargains(sql: &mut dyn Sql, now: Timestamp, customer: UserId, page: i6
         params![customer, per_page, offset],
     )?;
     rows.iter().map(|row| view(sql, now, Some(customer), row)).collect()
+}
+
+/// The customer's bargain in `campaign` that is still running now, if any: the product page
+/// links to it rather than offering a second start.
+pub fn running_bargain(
+    sql: &mut dyn Sql,
+    now: Timestamp,
+    campaign: BargainCampaignId,
+    customer: UserId,
+) -> Result<Option<BargainId>, Error> {
+    let row = sql.query_opt(
+        "SELECT id FROM bargains WHERE campaign_id = $1 AND starter_id = $2 AND status = 'running' AND expires_at > $3 \
+         ORDER BY started_at DESC LIMIT 1",
+        params![campaign, customer, now],
+    )?;
+    row.map(|r| r.id(0)).transpose()
+}
+
+/// The cut `helper` made on a bargain, if they helped it.
+pub fn help_of(sql: &mut dyn Sql, id: BargainId, helper: UserId) -> Result<Option<i64>, Error> {
+    let row = sql.query_opt("SELECT cut_fen FROM bargain_helps WHERE bargain_id = $1 AND helper_id = $2", params![id, helper])?;
+    row.map(|r| r.i64(0)).transpose()
+}
+
+/// A campaign's bargains by outcome. A running bargain past its deadline counts as expired, as
+/// it reads everywhere else.
+pub fn campaign_results(sql: &mut dyn Sql, now: Timestamp, campaign: BargainCampaignId) -> Result<BargainCampaignResults, Error> {
+    let row = sql.query_one(
+        "SELECT CAST(COUNT(*) AS BIGINT), CAST(COUNT(CASE WHEN helps = helpers_needed THEN 1 END) AS BIGINT), \
+         CAST(COUNT(CASE WHEN status = 'bought' THEN 1 END) AS BIGINT), \
+         CAST(COUNT(CASE WHEN status = 'expired' OR (status = 'running' AND expires_at <= $2) THEN 1 END) AS BIGINT) \
+         FROM bargains WHERE campaign_id = $1",
+        params![campaign, now],
+    )?;
+    Ok(BargainCampaignResults { started: row.i64(0)?, reached_floor: row.i64(1)?, bought: row.i64(2)?, expired: row.i64(3)? })
 }

@@ -178,5 +178,14 @@ fn bargain_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "SELECT COUNT(*) FROM bargain_campaigns",
             "SELECT c.id FROM bargain_campaigns c WHERE c.stock_used <> (SELECT COUNT(*) FROM bargains b WHERE b.campaign_id = c.id AND b.status = 'bought')",
         )?,
+        // A bargain share binds its visitors to the shop it names, so that must be the shop the
+        // bargain is bought in; its product is the campaign's.
+        run_check(
+            sql,
+            "a share of a bargain is a share of the bargain's own shop and product",
+            "SELECT COUNT(*) FROM shares WHERE bargain_id IS NOT NULL",
+            "SELECT s.code FROM shares s JOIN bargains b ON b.id = s.bargain_id JOIN bargain_campaigns c ON c.id = b.campaign_id \
+             WHERE s.shop_id <> b.shop_id OR s.target_kind <> 'product' OR s.target_id <> c.product_id",
+        )?,
     ])
 }

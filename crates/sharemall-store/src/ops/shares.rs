@@ -6,13 +6,13 @@
 //! the next share visit; a permanent one never.
 
 use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
-use sharemall_domain::{Error, GroupId, ProductId, ShopId, Timestamp, UserId};
+use sharemall_domain::{BargainId, Error, GroupId, ProductId, ShopId, Timestamp, UserId};
 
 use crate::params;
 use crate::sql::Sql;
 
-/// What is being shared. Kinds beyond these arrive with their capabilities (group, bargain,
-/// coupon, membership); the column is open text for that reason.
+/// What is being shared. Kinds beyond these arrive with their capabilities (coupon,
+/// membership); the column is open text for that reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareTarget {
     Product(ProductId),
@@ -20,12 +20,15 @@ pub enum ShareTarget {
     /// A group (团): a share of the campaign's product in the group's shop whose link lands on
     /// the group's page.
     Group(GroupId),
+    /// A bargain (砍价): a share of the campaign's product in the bargain's shop whose link
+    /// lands on the bargain's page, where friends help.
+    Bargain(BargainId),
 }
 
 impl ShareTarget {
     fn kind(self) -> &'static str {
         match self {
-            ShareTarget::Product(_) | ShareTarget::Group(_) => "product",
+            ShareTarget::Product(_) | ShareTarget::Group(_) | ShareTarget::Bargain(_) => "product",
             ShareTarget::Shop => "shop",
         }
     }
@@ -44,9 +47,11 @@ pub struct NewShare {
 }
 
 /// Records a share. The target must be sellable through the shop (a product the shop carries,
-/// the shop itself, or a group opened in the shop); the parent, if given, must exist.
+/// the shop itself, or a group opened or a bargain started in the shop); the parent, if given,
+/// must exist.
 pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result<(), Error> {
     let mut group_id = None;
+    let mut bargain_id = None;
     let target_id = match new.target {
         ShareTarget::Group(group) => {
             let row = sql
@@ -56,6 +61,18 @@ pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result
                 )?
                 .ok_or_else(|| Error::not_found("group in this shop"))?;
             group_id = Some(group.to_string());
+            row.text(0)?
+        }
+        ShareTarget::Bargain(bargain) => {
+            // The bargain's own shop only: its buy happens there, so that is the shop a
+            // friend arriving through the share is bound to.
+            let row = sql
+                .query_opt(
+                    "SELECT c.product_id FROM bargains b JOIN bargain_campaigns c ON c.id = b.campaign_id WHERE b.id = $1 AND b.shop_id = $2",
+                    params![bargain, new.shop],
+                )?
+                .ok_or_else(|| Error::not_found("bargain in this shop"))?;
+            bargain_id = Some(bargain.to_string());
             row.text(0)?
         }
         ShareTarget::Product(product) => {
@@ -74,8 +91,8 @@ pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result
         sql.query_opt("SELECT 1 FROM shares WHERE code = $1", params![parent.as_str()])?.ok_or_else(|| Error::not_found("parent share"))?;
     }
     sql.execute(
-        "INSERT INTO shares (code, target_kind, target_id, shop_id, sharer_id, parent_code, channel, created_at, expires_at, group_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO shares (code, target_kind, target_id, shop_id, sharer_id, parent_code, channel, created_at, expires_at, group_id, \
+         bargain_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         params![
             new.code.as_str(),
             new.target.kind(),
@@ -86,7 +103,8 @@ pub fn create_share(sql: &mut dyn Sql, now: Timestamp, new: &NewShare) -> Result
             new.channel.as_str(),
             now,
             new.expires_at,
-            group_id
+            group_id,
+            bargain_id
         ],
     )?;
     Ok(())
@@ -102,13 +120,15 @@ pub struct ResolvedShare {
     pub sharer_id: UserId,
     /// Set for a share of a group: its link lands on the group's page.
     pub group_id: Option<String>,
+    /// Set for a share of a bargain: its link lands on the bargain's page.
+    pub bargain_id: Option<String>,
 }
 
 /// Finds a live share; an unknown or expired code is simply "not found".
 pub fn resolve(sql: &mut dyn Sql, now: Timestamp, code: &ShareCode) -> Result<ResolvedShare, Error> {
     let row = sql
         .query_opt(
-            "SELECT code, target_kind, target_id, shop_id, sharer_id, expires_at, group_id FROM shares WHERE code = $1",
+            "SELECT code, target_kind, target_id, shop_id, sharer_id, expires_at, group_id, bargain_id FROM shares WHERE code = $1",
             params![code.as_str()],
         )?
         .filter(|r| r.opt_time(5).ok().flatten().is_none_or(|expires| expires > now))
@@ -120,6 +140,7 @@ pub fn resolve(sql: &mut dyn Sql, now: Timestamp, code: &ShareCode) -> Result<Re
         shop_id: row.id(3)?,
         sharer_id: row.id(4)?,
         group_id: row.opt_text(6)?,
+        bargain_id: row.opt_text(7)?,
     })
 }
 
@@ -256,7 +277,7 @@ pub fn arrived_through(sql: &mut dyn Sql, now: Timestamp, user: UserId, shop: Sh
 /// A share as its sharer sees it again: what it leads to, for rebuilding its forms.
 pub fn own_share(sql: &mut dyn Sql, code: &ShareCode, sharer: UserId) -> Result<Option<ResolvedShare>, Error> {
     let row = sql.query_opt(
-        "SELECT code, target_kind, target_id, shop_id, sharer_id, group_id FROM shares WHERE code = $1 AND sharer_id = $2",
+        "SELECT code, target_kind, target_id, shop_id, sharer_id, group_id, bargain_id FROM shares WHERE code = $1 AND sharer_id = $2",
         params![code.as_str(), sharer],
     )?;
     row.map(|r| {
@@ -267,6 +288,7 @@ pub fn own_share(sql: &mut dyn Sql, code: &ShareCode, sharer: UserId) -> Result<
             shop_id: r.id(3)?,
             sharer_id: r.id(4)?,
             group_id: r.opt_text(5)?,
+            bargain_id: r.opt_text(6)?,
         })
     })
     .transpose()

@@ -19,7 +19,7 @@ use crate::sql::{Backend, Sql, Value};
 
 /// The statements of a run, in one backend's dialect. Each takes one JSON array parameter.
 struct Dialect {
-    /// Codes → the shares (code, target kind and id, shop, sharer, expiry, group).
+    /// Codes → the shares (code, target kind and id, shop, sharer, expiry, group, bargain).
     resolve: &'static str,
     /// [visitor, shop, code, bound_at, protected_until] rows → bindings made, `RETURNING visitor`.
     bind_new: &'static str,
@@ -30,7 +30,7 @@ struct Dialect {
 }
 
 const SQLITE: Dialect = Dialect {
-    resolve: "SELECT s.code, s.target_kind, s.target_id, s.shop_id, s.sharer_id, s.expires_at, s.group_id \
+    resolve: "SELECT s.code, s.target_kind, s.target_id, s.shop_id, s.sharer_id, s.expires_at, s.group_id, s.bargain_id \
      FROM json_each($1) AS j CROSS JOIN shares s ON s.code = j.value",
     // `WHERE true` lets SQLite tell the upsert clause from a join on the `SELECT`.
     bind_new: "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) \
@@ -44,7 +44,7 @@ const SQLITE: Dialect = Dialect {
 };
 
 const POSTGRES: Dialect = Dialect {
-    resolve: "SELECT s.code, s.target_kind, s.target_id, s.shop_id, s.sharer_id, s.expires_at, s.group_id \
+    resolve: "SELECT s.code, s.target_kind, s.target_id, s.shop_id, s.sharer_id, s.expires_at, s.group_id, s.bargain_id \
      FROM jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)) AS j(value) JOIN shares s ON s.code = j.value",
     bind_new: "INSERT INTO customer_bindings (visitor, shop_id, share_code, bound_at, protected_until) \
      SELECT x ->> 0, x ->> 1, x ->> 2, CAST(x ->> 3 AS BIGINT), CAST(x ->> 4 AS BIGINT) \
@@ -86,6 +86,7 @@ pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<
             shop_id: row.id(3)?,
             sharer_id: row.id(4)?,
             group_id: row.opt_text(6)?,
+            bargain_id: row.opt_text(7)?,
         };
         shares.insert(share.code.clone(), (share, row.opt_i64(5)?));
     }

@@ -12,7 +12,7 @@ use sharemall_app::{catalog, groups, shops};
 use sharemall_domain::account::Role;
 use sharemall_domain::group_buy::CampaignRequest;
 use sharemall_domain::{Error, ErrorCode, Money, ProductId, ShopId, SkuId};
-use sharemall_store::model::{GroupCampaign, Product, SessionUser};
+use sharemall_store::model::{Product, SessionUser};
 use std::collections::HashMap;
 
 use super::groups::{DAY_MS, attributes_of, campaign_id};
@@ -67,20 +67,21 @@ struct ConsolePage {
     campaigns: Vec<CampaignRow>,
 }
 
-/// Who is at the console: an operator (every campaign) or a shop owner (their shop's).
-enum Seat {
+/// Who is at the console: an operator (every campaign) or a shop owner (their shop's). The
+/// bargain console seats people the same way.
+pub(super) enum Seat {
     Operator,
     Owner(ShopId),
 }
 
-fn seat(user: &SessionUser) -> Result<Seat, Error> {
+pub(super) fn seat(user: &SessionUser) -> Result<Seat, Error> {
     if user.has(Role::Operator) {
         return Ok(Seat::Operator);
     }
-    user.shop_id.map(Seat::Owner).ok_or_else(|| Error::new(ErrorCode::Forbidden, "group-buy campaigns are for operators and shop owners"))
+    user.shop_id.map(Seat::Owner).ok_or_else(|| Error::new(ErrorCode::Forbidden, "campaigns are for operators and shop owners"))
 }
 
-fn sku_options(products: &[Product]) -> Vec<SkuOption> {
+pub(super) fn sku_options(products: &[Product]) -> Vec<SkuOption> {
     products
         .iter()
         .flat_map(|p| {
@@ -92,44 +93,73 @@ fn sku_options(products: &[Product]) -> Vec<SkuOption> {
         .collect()
 }
 
+/// What a console seat may run campaigns on: the SKUs offered (the catalogue for the operator,
+/// the shop's own goods for an owner), the shops (the operator's choice), whether the form is
+/// shown, and every product a listed campaign names, for its title.
+pub(super) struct Choices {
+    pub products: Vec<Product>,
+    pub shops: Vec<ShopOption>,
+    pub may_create: bool,
+    shop_names: HashMap<ShopId, String>,
+    known: HashMap<ProductId, Product>,
+}
+
+impl Choices {
+    pub async fn load(app: &sharemall_app::App, seat: &Seat) -> Result<Choices, Error> {
+        let (products, shops, may_create) = match seat {
+            Seat::Operator => (catalog::catalogue(app, None, 1, 50).await?, shops::shops(app).await?, true),
+            Seat::Owner(shop) => (shops::shop_products(app, *shop, 1, 100).await?, Vec::new(), app.config.shop_owners_may_run_groups),
+        };
+        Ok(Choices {
+            known: products.iter().map(|p| (p.id, p.clone())).collect(),
+            shop_names: shops.iter().map(|s| (s.id, s.name.clone())).collect(),
+            shops: shops.iter().map(|s| ShopOption { id: s.id.to_string(), name: s.name.clone() }).collect(),
+            products,
+            may_create,
+        })
+    }
+
+    /// The product a campaign names (a product the seat does not offer is looked up once).
+    pub async fn product(&mut self, app: &sharemall_app::App, id: ProductId) -> Option<&Product> {
+        if !self.known.contains_key(&id)
+            && let Ok(product) = catalog::public_product(app, id).await
+        {
+            self.known.insert(product.id, product);
+        }
+        self.known.get(&id)
+    }
+
+    /// Where a campaign runs, as the list says it.
+    pub fn shop_label(&self, t: &Strings, shop: Option<ShopId>) -> String {
+        match shop {
+            None => t.campaign_platform.to_string(),
+            Some(id) => self.shop_names.get(&id).cloned().unwrap_or_else(|| t.campaign_shop.to_string()),
+        }
+    }
+}
+
 async fn console(State(state): State<AppState>, ctx: Ctx) -> PageResult {
     let user = ctx.user()?;
     let seat = seat(user)?;
     let app = &state.app;
-    let (products, list, shops, may_create) = match seat {
-        Seat::Operator => {
-            let shops = shops::shops(app).await?;
-            let products = catalog::catalogue(app, None, 1, 50).await?;
-            (products, group_campaigns::campaigns(app, None, None, false, 1, 50).await?, shops, true)
-        }
+    let list = match seat {
+        Seat::Operator => group_campaigns::campaigns(app, None, None, false, 1, 50).await?,
+        // Platform campaigns running in the shop are the operator's to watch.
         Seat::Owner(shop) => {
-            let products = shops::shop_products(app, shop, 1, 100).await?;
-            let list = group_campaigns::campaigns(app, Some(shop), None, false, 1, 50).await?;
-            // Platform campaigns running in the shop are the operator's to watch.
-            let own: Vec<GroupCampaign> = list.into_iter().filter(|c| c.shop_id == Some(shop)).collect();
-            (products, own, Vec::new(), app.config.shop_owners_may_run_groups)
+            group_campaigns::campaigns(app, Some(shop), None, false, 1, 50).await?.into_iter().filter(|c| c.shop_id == Some(shop)).collect()
         }
     };
-    let shop_names: HashMap<ShopId, String> = shops.iter().map(|s| (s.id, s.name.clone())).collect();
-    let mut known: HashMap<ProductId, Product> = products.iter().map(|p| (p.id, p.clone())).collect();
+    let mut choices = Choices::load(app, &seat).await?;
     let now = app.now().millis();
     let mut campaigns = Vec::with_capacity(list.len());
     for c in &list {
-        if !known.contains_key(&c.product_id)
-            && let Ok(product) = catalog::public_product(app, c.product_id).await
-        {
-            known.insert(product.id, product);
-        }
-        let product = known.get(&c.product_id);
         let results = groups::campaign_results(app, user, c.id).await?;
+        let product = choices.product(app, c.product_id).await;
         campaigns.push(CampaignRow {
             id: c.id.to_string(),
             title: product.map(|p| p.title.clone()).unwrap_or_default(),
             attributes: product.map(|p| attributes_of(p, c.sku_id)).unwrap_or_default(),
-            shop: match c.shop_id {
-                None => ctx.t.campaign_platform.to_string(),
-                Some(id) => shop_names.get(&id).cloned().unwrap_or_else(|| ctx.t.campaign_shop.to_string()),
-            },
+            shop: choices.shop_label(ctx.t, c.shop_id),
             group_price: yuan(c.group_price_fen),
             size: c.size,
             hours: c.group_hours,
@@ -150,10 +180,10 @@ async fn console(State(state): State<AppState>, ctx: Ctx) -> PageResult {
     render(&ConsolePage {
         t: ctx.t,
         nav: ctx.nav("me"),
-        may_create,
+        may_create: choices.may_create,
         operator,
-        skus: sku_options(&products),
-        shops: shops.iter().map(|s| ShopOption { id: s.id.to_string(), name: s.name.clone() }).collect(),
+        skus: sku_options(&choices.products),
+        shops: choices.shops,
         campaigns,
     })
 }
@@ -181,7 +211,7 @@ struct CampaignForm {
     auto_complete: String,
 }
 
-fn int(name: &str, text: &str) -> Result<i64, Error> {
+pub(super) fn int(name: &str, text: &str) -> Result<i64, Error> {
     text.trim().parse().map_err(|_| Error::invalid(format!("{name} must be a whole number")))
 }
 

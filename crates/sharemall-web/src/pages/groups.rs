@@ -15,10 +15,10 @@ use serde::Deserialize;
 use sharemall_app::group_campaigns::{self};
 use sharemall_app::orders::Delivery;
 use sharemall_app::{catalog, groups, shops};
-use sharemall_domain::pricing::{self, Adjustments, LineInput};
-use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, Money, ShopId, SkuId};
-use sharemall_store::model::{GroupCampaign, GroupSummary, Product, SessionUser};
+use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, ShopId, SkuId};
+use sharemall_store::model::{GroupCampaign, GroupSummary, Product};
 
+use super::order_form::{OneUnit, phone_of};
 use super::share_sheet::ShareSheet;
 use super::{Ctx, Nav, PageResult, form_key, form_token, render, see_other, yuan};
 use crate::AppState;
@@ -41,7 +41,7 @@ pub fn countdown(ms: i64) -> String {
 }
 
 /// The first character of a (masked) name, for an avatar circle.
-fn initial(name: &str) -> String {
+pub(super) fn initial(name: &str) -> String {
     name.chars().next().map_or_else(|| "?".to_string(), |c| c.to_string())
 }
 
@@ -124,22 +124,10 @@ struct GroupOrderPage {
     group_price: String,
     rules: Rules,
     /// Shipping and the total for one unit, priced as checkout previews an order.
-    shipping: String,
-    free_shipping: bool,
-    free_over: String,
-    payable: String,
+    unit: OneUnit,
     form_token: String,
     recipient: String,
     phone: String,
-}
-
-/// Shipping and payable for one unit at the group price (the order itself is priced by the
-/// server when it is placed, and its page shows the amount before paying).
-fn one_unit(state: &AppState, sku: SkuId, group_price_fen: i64) -> Result<(String, bool, String, String), Error> {
-    let shipping = state.app.config.shipping;
-    let line = LineInput { sku_id: sku, quantity: 1, unit_price: Money::from_fen(group_price_fen) };
-    let price = pricing::price(&[line], &Adjustments { shipping, ..Adjustments::NONE })?;
-    Ok((yuan(price.shipping_fen), price.shipping_fen == 0, yuan(shipping.free_at_or_above.fen()), yuan(price.payable_fen)))
 }
 
 #[derive(Deserialize)]
@@ -150,10 +138,6 @@ struct OpenQuery {
 
 pub(super) fn campaign_id(text: &str) -> Result<CampaignId, Error> {
     text.parse().map_err(|_| Error::not_found("group-buy campaign"))
-}
-
-fn phone_of(user: &SessionUser) -> String {
-    if user.login.contains('@') { String::new() } else { user.login.clone() }
 }
 
 /// The option a campaign sells, for the form's summary line.
@@ -167,7 +151,7 @@ async fn open_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let shop_id: ShopId = id.parse().map_err(|_| Error::not_found("shop"))?;
     let campaign = group_campaigns::campaign(&state.app, campaign_id(&q.campaign)?).await?;
     let (shop, product) = shops::shop_product(&state.app, shop_id, campaign.product_id).await?;
-    let (shipping, free_shipping, free_over, payable) = one_unit(&state, campaign.sku_id, campaign.group_price_fen)?;
+    let unit = OneUnit::priced(&state, campaign.sku_id, campaign.group_price_fen)?;
     render(&GroupOrderPage {
         t: ctx.t,
         nav: ctx.nav("home"),
@@ -180,10 +164,7 @@ async fn open_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         shop_name: shop.name,
         group_price: yuan(campaign.group_price_fen),
         rules: Rules::of(&campaign),
-        shipping,
-        free_shipping,
-        free_over,
-        payable,
+        unit,
         form_token: form_token(),
         recipient: user.display_name.clone(),
         phone: phone_of(&user),
@@ -256,7 +237,7 @@ async fn join_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let group = groups::group(&state.app, group_id(&id)?).await?;
     let campaign = group_campaigns::campaign(&state.app, group.campaign_id).await?;
     let product = catalog::public_product(&state.app, group.product_id).await?;
-    let (shipping, free_shipping, free_over, payable) = one_unit(&state, group.sku_id, group.group_price_fen)?;
+    let unit = OneUnit::priced(&state, group.sku_id, group.group_price_fen)?;
     render(&GroupOrderPage {
         t: ctx.t,
         nav: ctx.nav("home"),
@@ -269,10 +250,7 @@ async fn join_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
         shop_name: group.shop_name.clone(),
         group_price: yuan(group.group_price_fen),
         rules: Rules::of(&campaign),
-        shipping,
-        free_shipping,
-        free_over,
-        payable,
+        unit,
         form_token: form_token(),
         recipient: user.display_name.clone(),
         phone: phone_of(&user),

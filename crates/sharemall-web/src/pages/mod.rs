@@ -1,5 +1,5 @@
 //! Server-rendered pages, phone first: the storefront, checkout, orders, the sandbox provider's
-//! pay page and the three consoles. Handlers here call `sharemall_app` use cases exactly as the
+//! pay page, group buying and bargaining, and the consoles. Handlers here call `sharemall_app` use cases exactly as the
 //! API does and render askama templates; they hold no SQL.
 //!
 //! Errors from handlers are [`PageError`]s. They leave the handler as a marker, and
@@ -7,13 +7,17 @@
 //! redirect to sign-in when the visitor is not signed in.
 
 mod account;
+mod bargains;
 mod checkout;
 mod console;
+mod console_bargains;
 mod console_card;
 mod console_groups;
 mod console_shares;
 mod groups;
+mod my_bargains;
 mod my_groups;
+mod order_form;
 mod orders;
 mod search;
 mod share_links;
@@ -77,6 +81,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(groups::routes())
         .merge(my_groups::routes())
         .merge(console_groups::routes())
+        .merge(bargains::routes())
+        .merge(my_bargains::routes())
+        .merge(console_bargains::routes())
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))

@@ -1,6 +1,6 @@
-//! The share sheet on product and shop pages: "share" makes the visitor's own share (its parent
-//! is the share that brought them, so re-shares grow the fission tree) and the page comes back
-//! with the link, the 口令, the QR code and the poster.
+//! The share sheet on product, shop, group and bargain pages: "share" makes the visitor's own
+//! share (its parent is the share that brought them, so re-shares grow the fission tree) and the
+//! page comes back with the link, the 口令, the QR code and the poster.
 
 use axum::Form;
 use axum::Router;
@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::routing::post;
 use serde::Deserialize;
 use sharemall_app::shares::{self, ShareForms};
-use sharemall_domain::{Error, GroupId, ProductId, ShopId};
-use sharemall_store::model::GroupDetail;
+use sharemall_domain::{BargainId, Error, GroupId, ProductId, ShopId};
+use sharemall_store::model::{BargainView, GroupDetail};
 
 use super::{Ctx, PageResult, safe_next, see_other};
 use crate::AppState;
@@ -25,6 +25,8 @@ pub struct ShareSheet {
     pub product_id: String,
     /// Set when a group is shared: the link lands on the group's page.
     pub group_id: String,
+    /// Set when a bargain is shared: the link lands on the bargain's page.
+    pub bargain_id: String,
     pub signed_in: bool,
     /// The page to come back to.
     pub back: String,
@@ -49,6 +51,7 @@ impl ShareSheet {
             shop_id: shop.to_string(),
             product_id: product.map(|p| p.to_string()).unwrap_or_default(),
             group_id: String::new(),
+            bargain_id: String::new(),
             signed_in: ctx.user.is_some(),
             back,
             forms,
@@ -61,6 +64,13 @@ impl ShareSheet {
         sheet.group_id = group.id.to_string();
         Ok(sheet)
     }
+
+    /// The sheet of a bargain's page: sharing it makes a share that lands on the bargain.
+    pub async fn for_bargain(state: &AppState, ctx: &Ctx, bargain: &BargainView, share: Option<&str>) -> Result<ShareSheet, Error> {
+        let mut sheet = ShareSheet::build(state, ctx, bargain.shop_id, Some(bargain.product_id), share).await?;
+        sheet.bargain_id = bargain.id.to_string();
+        Ok(sheet)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +80,8 @@ struct ShareForm {
     product: String,
     #[serde(default)]
     group: String,
+    #[serde(default)]
+    bargain: String,
     back: String,
 }
 
@@ -78,11 +90,14 @@ async fn make_share(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Sh
     let shop: ShopId = form.shop.parse().map_err(|_| Error::not_found("shop"))?;
     let product =
         if form.product.is_empty() { None } else { Some(form.product.parse::<ProductId>().map_err(|_| Error::not_found("product"))?) };
-    let made = if form.group.is_empty() {
-        shares::create_from_page(&state.app, user, shop, product).await?
-    } else {
+    let made = if !form.group.is_empty() {
         let group: GroupId = form.group.parse().map_err(|_| Error::not_found("group"))?;
         shares::create_for_group(&state.app, user, group).await?
+    } else if !form.bargain.is_empty() {
+        let bargain: BargainId = form.bargain.parse().map_err(|_| Error::not_found("bargain"))?;
+        shares::create_for_bargain(&state.app, user, bargain).await?
+    } else {
+        shares::create_from_page(&state.app, user, shop, product).await?
     };
     let back = safe_next(Some(&form.back));
     let back = back.split(['?', '#']).next().unwrap_or("/");

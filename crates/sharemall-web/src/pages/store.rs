@@ -12,6 +12,7 @@ use sharemall_app::shops;
 use sharemall_domain::{Error, ErrorCode, ProductId, ShopId};
 use sharemall_store::model::{Product, Shop};
 
+use super::bargains::{self, BargainOffer};
 use super::groups::{GroupOffer, JoinRow, product_offer};
 use super::share_sheet::ShareSheet;
 use super::{Ctx, Nav, PageResult, SHOP_COOKIE, hue_of, render, see_other, set_cookie, yuan};
@@ -160,6 +161,8 @@ struct ProductPage {
     offer: Option<GroupOffer>,
     /// Groups a customer could join now (凑团), fewest seats missing first.
     joinable: Vec<JoinRow>,
+    /// The bargain campaign running for this product in this shop, if any.
+    bargain: Option<BargainOffer>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +189,7 @@ async fn product_page(
         Err(e) => return Err(e.into()),
     };
     let (offer, joinable) = product_offer(&state, shop_id, &product).await?;
+    let bargain = bargains::product_offer(&state, &ctx, shop_id, &product).await?;
     let first_in_stock = product.skus.iter().position(|s| s.stock_available > 0);
     let skus: Vec<SkuChoice> = product
         .skus
@@ -217,6 +221,7 @@ async fn product_page(
         sheet: ShareSheet::build(&state, &ctx, shop_id, Some(product_id), q.share.as_deref()).await?,
         offer,
         joinable,
+        bargain,
     };
     Ok(remember_shop(render(&page)?, shop_id, state.secure_cookies))
 }

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod bad_input;
+mod bargain_pages;
 mod bargains;
 mod catalog;
 mod group_campaigns;

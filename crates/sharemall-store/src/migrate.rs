@@ -68,6 +68,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_bargain_shares.sql"),
         postgres: include_str!("../migrations/postgres/0009_bargain_shares.sql"),
     },
+    Migration {
+        version: 10,
+        name: "group_seats",
+        sqlite: include_str!("../migrations/sqlite/0010_group_seats.sql"),
+        postgres: include_str!("../migrations/postgres/0010_group_seats.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -134,7 +134,7 @@ impl Sql for Connection {
 }
 
 /// How often the checkpointer copies committed pages from the WAL into the database file.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(25);
 /// WAL size at which the writer restarts the log between batches.
 pub const WAL_RESTART_BYTES: u64 = 32 * 1024 * 1024;
 

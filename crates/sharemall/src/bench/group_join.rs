@@ -163,7 +163,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
             .collect(),
     );
     let (commits_before, commands_before) = app.store.writer_stats();
-    let cpu = harness::CpuClock::start(&app.store);
+    let clock = harness::PhaseClock::start(&app.store);
     let (base, tok, walk) = (server.base.clone(), Arc::clone(&tokens), Arc::clone(&seats));
     let timed = harness::drive(&server.client, args.concurrency, args.requests.min(seats.len() as u64), move |i| {
         let (group, customer) = walk[i as usize];
@@ -171,7 +171,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
     })
     .await;
     let (commits_after, commands_after) = app.store.writer_stats();
-    let cpu_per_op = cpu.per_command(&app.store, commands_after - commands_before);
+    let per_op = clock.per_command(&app.store, commands_after - commands_before);
     let rss_mb = harness::rss_mb();
 
     // Contention phase: three joiners per free seat on fresh groups, then every seat paid.
@@ -245,7 +245,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
         "groups": group_count,
         "commits": commits,
         "joins_per_commit": harness::per_commit(commands_after - commands_before, commits),
-        "us_per_op": cpu_per_op,
+        "us_per_op": per_op,
         "overfilled_groups": overfilled,
         "contention": {
             "groups": CONTENDED_GROUPS,

@@ -316,7 +316,7 @@ pub fn threads_cpu_ms(prefix: &str) -> Option<f64> {
 
 /// Where a timed phase's time went, per command: CPU spent by the writer threads and by the
 /// whole process, and the generic writer's wall time applying, committing and maintaining.
-pub struct CpuClock {
+pub struct PhaseClock {
     writer_ms: Option<f64>,
     process_ms: Option<f64>,
     writer_times: WriterTimes,
@@ -329,9 +329,9 @@ fn writer_cpu_ms() -> Option<f64> {
     WRITER_THREADS.iter().map(|prefix| threads_cpu_ms(prefix)).sum()
 }
 
-impl CpuClock {
-    pub fn start(store: &Store) -> CpuClock {
-        CpuClock { writer_ms: writer_cpu_ms(), process_ms: threads_cpu_ms(""), writer_times: store.writer_times() }
+impl PhaseClock {
+    pub fn start(store: &Store) -> PhaseClock {
+        PhaseClock { writer_ms: writer_cpu_ms(), process_ms: threads_cpu_ms(""), writer_times: store.writer_times() }
     }
 
     /// Microseconds per command for `commands` commands since `start`: `writer_cpu` and

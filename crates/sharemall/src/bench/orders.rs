@@ -136,7 +136,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     let skus = Arc::new(skus);
     let zipf = Arc::new(Zipf::new(skus.len()));
     let (commits_before, commands_before) = app.store.writer_stats();
-    let cpu = harness::CpuClock::start(&app.store);
+    let clock = harness::PhaseClock::start(&app.store);
     let (base, tok, sk) = (server.base.clone(), Arc::clone(&tokens), Arc::clone(&skus));
     let timed = harness::drive(&server.client, args.concurrency, args.requests, move |i| {
         let mut rng = rand::rngs::StdRng::seed_from_u64(i);
@@ -145,7 +145,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
     })
     .await;
     let (commits_after, commands_after) = app.store.writer_stats();
-    let cpu_per_op = cpu.per_command(&app.store, commands_after - commands_before);
+    let per_op = clock.per_command(&app.store, commands_after - commands_before);
     let rss_mb = harness::rss_mb();
 
     // Sell-out phase: 100 units, ten times as many buyers.
@@ -200,7 +200,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs, shape: Shape) -> anyhow:
         "skus": sku_count,
         "commits": commits,
         "orders_per_commit": harness::per_commit(commands_after - commands_before, commits),
-        "us_per_op": cpu_per_op,
+        "us_per_op": per_op,
         "oversold": oversold,
         "sellout": harness::phase_json(&sellout),
         "sellout_stock": {"available": stock.0, "reserved": stock.1, "sold": stock.2, "total": stock.3},

@@ -83,13 +83,13 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
 
     // Timed phase: visits.
     let (commits_before, commands_before) = app.store.writer_stats();
-    let cpu = harness::CpuClock::start(&app.store);
+    let clock = harness::PhaseClock::start(&app.store);
     let (base, shared_codes, shared_tokens) = (server.base.clone(), Arc::new(codes), Arc::new(tokens.clone()));
     let timed =
         harness::drive(&server.client, args.concurrency, args.requests, move |i| visit_request(&base, &shared_codes, &shared_tokens, i))
             .await;
     let (commits_after, commands_after) = app.store.writer_stats();
-    let cpu_per_op = cpu.per_command(&app.store, commands_after - commands_before);
+    let per_op = clock.per_command(&app.store, commands_after - commands_before);
     let rss_mb = harness::rss_mb();
 
     // Attribution phase: every signed-in customer buys through the platform (no shop named).
@@ -150,7 +150,7 @@ pub async fn run(settings: &Settings, args: &BenchArgs) -> anyhow::Result<serde_
         "batch_max": batch_max,
         "commits": commits,
         "visits_per_commit": harness::per_commit(commands_after - commands_before, commits),
-        "us_per_op": cpu_per_op,
+        "us_per_op": per_op,
         "visits_recorded": visits,
         "visitors_bound": visitors_bound,
         "attribution": {"buyers": buyers, "unbound": unbound, "orders": harness::phase_json(&orders), "attributed": attributed},

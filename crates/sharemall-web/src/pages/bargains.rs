@@ -167,11 +167,11 @@ pub(super) fn shown_status(view: &BargainView) -> &'static str {
 
 /// Cut so far over start − floor, in per-mille, clamped to 0..=1000.
 fn progress_permille(view: &BargainView) -> i64 {
-    let total = view.start_fen - view.floor_fen;
+    let total = view.start_fen.saturating_sub(view.floor_fen);
     if total <= 0 {
         return 1000;
     }
-    ((view.start_fen - view.current_fen) * 1000 / total).clamp(0, 1000)
+    (view.start_fen.saturating_sub(view.current_fen).saturating_mul(1000) / total).clamp(0, 1000)
 }
 
 fn bar_width(permille: i64) -> String {
@@ -209,7 +209,7 @@ async fn show(state: &AppState, ctx: &Ctx, id: BargainId, share: Option<&str>, r
         start: yuan(view.start_fen),
         floor: yuan(view.floor_fen),
         current: yuan(view.current_fen),
-        cut_so_far: yuan(view.start_fen - view.current_fen),
+        cut_so_far: yuan(view.start_fen.saturating_sub(view.current_fen)),
         bar_width: bar_width(progress_permille(&view)),
         helps: view.helps,
         helpers_needed: view.helpers_needed,

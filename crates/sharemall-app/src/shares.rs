@@ -91,46 +91,35 @@ pub async fn create_from_page(app: &App, sharer: &SessionUser, shop: ShopId, pro
 }
 
 /// Shares a group from its page (拼团分享): a share of the campaign's product in the group's
-/// shop whose link lands on the group. The parent is the share that brought the sharer to the
-/// shop, as for any page's share.
+/// shop whose link lands on the group.
 pub async fn create_for_group(app: &App, sharer: &SessionUser, group: GroupId) -> Result<ShareForms, Error> {
     let found = crate::groups::group(app, group).await?;
-    let (now, user, shop) = (app.now(), sharer.user_id, found.shop_id);
-    let parent = app.store.read(move |sql| shares::arrived_through(sql, now, user, shop)).await?;
-    let new = NewShare {
-        code: new_code(),
-        target: ShareTarget::Group(group),
-        shop,
-        sharer: user,
-        parent,
-        channel: Channel::Chat,
-        expires_at: None,
-    };
-    let code = new.code.clone();
-    app.store.write(move |sql| shares::create_share(sql, now, &new)).await?;
-    forms(app, code, shop, Some(found.product_id)).await
+    create_for_activity(app, sharer, ShareTarget::Group(group), found.shop_id, found.product_id).await
 }
 
 /// Shares a bargain from its page (砍价分享): a share of the campaign's product in the
 /// bargain's shop whose link lands on the bargain, where friends help. Anyone signed in may
-/// share it (a friend passing it on); the parent is the share that brought the sharer to the
-/// shop, as for any page's share.
+/// share it (a friend passing it on).
 pub async fn create_for_bargain(app: &App, sharer: &SessionUser, bargain: BargainId) -> Result<ShareForms, Error> {
     let found = crate::bargains::bargain(app, Some(sharer), bargain).await?;
-    let (now, user, shop) = (app.now(), sharer.user_id, found.shop_id);
+    create_for_activity(app, sharer, ShareTarget::Bargain(bargain), found.shop_id, found.product_id).await
+}
+
+/// A share of a group or a bargain, made from its page in `shop`. The parent is the share that
+/// brought the sharer to the shop, as for any page's share.
+async fn create_for_activity(
+    app: &App,
+    sharer: &SessionUser,
+    target: ShareTarget,
+    shop: ShopId,
+    product: ProductId,
+) -> Result<ShareForms, Error> {
+    let (now, user) = (app.now(), sharer.user_id);
     let parent = app.store.read(move |sql| shares::arrived_through(sql, now, user, shop)).await?;
-    let new = NewShare {
-        code: new_code(),
-        target: ShareTarget::Bargain(bargain),
-        shop,
-        sharer: user,
-        parent,
-        channel: Channel::Chat,
-        expires_at: None,
-    };
+    let new = NewShare { code: new_code(), target, shop, sharer: user, parent, channel: Channel::Chat, expires_at: None };
     let code = new.code.clone();
     app.store.write(move |sql| shares::create_share(sql, now, &new)).await?;
-    forms(app, code, shop, Some(found.product_id)).await
+    forms(app, code, shop, Some(product)).await
 }
 
 /// The forms of a share the user made earlier (the share sheet after "share" was pressed);

@@ -1,11 +1,21 @@
-//! End-to-end in a real browser: a customer registers, buys a product from a shop, pays on the
-//! sandbox provider's page and lands back on a paid order, first in Chinese and then in
-//! English; then group buying (拼团): a customer opens a group and shares it, a friend in a
-//! second browser profile follows the link, signs up, joins and pays, and the group succeeds;
-//! another group is left to expire, and its member is refunded; then bargaining (砍价): a
-//! customer starts a bargain and shares it, a friend in the second profile follows the link,
-//! signs up and helps, and the starter sees the lower price. Screenshots of every step go to
-//! `artifacts/screenshots/` at the workspace root, and no page may log a console error.
+//! End-to-end in a real browser, in two languages.
+//!
+//! - Buying, in Chinese and then in English: a customer registers, buys a product from a shop,
+//!   pays on the sandbox provider's page and lands back on a paid order.
+//! - The consoles and sharing, in Chinese only (switching users clears cookies, and with them the
+//!   language): supplier, operator and shop owner consoles; a 口令 pasted by a friend who buys.
+//! - Group buying (拼团), in Chinese and then in English, each run with its own new people and
+//!   groups: a customer opens a group and shares it, a friend in a second browser profile
+//!   follows the link, signs up, joins and pays, and the group succeeds; another group is left
+//!   to expire (the test clock jumps a day), and its member is refunded.
+//! - Bargaining (砍价), in Chinese and then in English: a customer starts a bargain and shares
+//!   it, a friend in the second profile follows the link, signs up and helps, and the starter
+//!   sees the lower price.
+//!
+//! In English runs each person switches with the top bar's `#lang-switch`, and every page must
+//! be English: no Chinese text outside user content ([`USER_TEXT`]), i.e. no missing
+//! translation. Screenshots of every step go to `artifacts/screenshots/` at the workspace root,
+//! named by run and language, and no page may log a console error.
 //!
 //! Needs Debian's `chromium`, `chromium-driver` and `fonts-wqy-microhei`; runs only with
 //! `SHAREMALL_BROWSER_TESTS=1`.
@@ -34,6 +44,8 @@ use std::time::Duration;
 
 const SHOP_NAME: &str = "小林的好物小店";
 const PRODUCT_TITLE: &str = "云南高山红茶";
+const BUY_ADDRESS: &str = "云南省昆明市五华区翠湖南路 1 号";
+const GROUP_ADDRESS: &str = "云南省昆明市盘龙区北京路 8 号";
 
 struct Driver(Child);
 
@@ -124,8 +136,8 @@ async fn seed(app: &App) -> Seeded {
         auto_complete_at: None,
     };
     group_campaigns::create_campaign(app, &operator, CampaignDraft { shop: Some(shop), sku: tin, request }).await.unwrap();
-    // A bargain on the 250g box: ¥88.00 down to ¥60.00 in three helps, for ten days (the group
-    // tour moves the clock a day on before the bargain tour runs).
+    // A bargain on the 250g box: ¥88.00 down to ¥60.00 in three helps, for ten days (the two
+    // group tours move the clock two days on before the bargain tours run).
     let gift = catalog::public_product(app, product).await.unwrap().skus.iter().find(|s| s.attributes.contains("250g")).unwrap().id;
     let request = BargainCampaignRequest {
         start: Money::from_fen(8_800),
@@ -144,8 +156,11 @@ async fn seed(app: &App) -> Seeded {
 struct Browser {
     client: Client,
     base: String,
-    lang: &'static str,
+    /// The run's name, prefixing its screenshots ("zh", "en-group-a", ...).
+    run: String,
     step: u32,
+    /// Whether this person has switched to English: every page checked must then be English.
+    english: bool,
 }
 
 impl Browser {
@@ -163,16 +178,38 @@ impl Browser {
 
     async fn expect_text(&self, wanted: &[&str]) {
         self.assert_no_error().await;
+        self.assert_translated().await;
         let body = self.body().await;
         for w in wanted {
             assert!(body.contains(w), "expected {w:?} on {}; page says:\n{body}", self.client.current_url().await.unwrap());
         }
     }
 
+    /// For someone browsing in English: fails unless the page is English, with no Chinese left
+    /// outside user content (a missing translation). Nothing to check in Chinese.
+    async fn assert_translated(&self) {
+        if !self.english {
+            return;
+        }
+        let url = self.client.current_url().await.unwrap();
+        let lang = self.client.execute("return document.documentElement.lang;", vec![]).await.unwrap();
+        assert_eq!(lang, "en", "{url} is not an English page");
+        let text = self.client.execute("return document.body.innerText;", vec![]).await.unwrap();
+        let untranslated = untranslated_lines(text.as_str().expect("the page's text"));
+        assert!(untranslated.is_empty(), "Chinese UI text on the English page {url}:\n{}", untranslated.join("\n"));
+    }
+
+    /// Forgets who this browser was: signed out, and back in the default language (Chinese).
+    async fn clear_cookies(&mut self) {
+        self.client.delete_all_cookies().await.unwrap();
+        self.english = false;
+    }
+
     async fn shot(&mut self, name: &str) {
+        self.assert_translated().await;
         self.step += 1;
         let png = self.client.screenshot().await.unwrap();
-        let path = screenshots_dir().join(format!("{}-{:02}-{name}.png", self.lang, self.step));
+        let path = screenshots_dir().join(format!("{}-{:02}-{name}.png", self.run, self.step));
         std::fs::write(&path, png).unwrap();
     }
 
@@ -235,6 +272,7 @@ impl Browser {
             self.assert_no_error().await;
             text = self.client.find(Locator::Css(css)).await.unwrap().text().await.unwrap();
             if text.trim() == wanted {
+                self.assert_translated().await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -248,7 +286,7 @@ impl Browser {
         let entries = self.client.issue_cmd(BrowserLog).await.unwrap();
         let errors: Vec<&serde_json::Value> =
             entries.as_array().map(|a| a.iter().filter(|e| e["level"] == "SEVERE").collect()).unwrap_or_default();
-        assert!(errors.is_empty(), "console errors in {}: {errors:#?}", self.lang);
+        assert!(errors.is_empty(), "console errors in {}: {errors:#?}", self.run);
     }
 }
 
@@ -266,8 +304,68 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// Words each language must show along the way.
+/// The Chinese an English page may show: what people typed (the seeded shop, supplier and
+/// product, names and addresses), the shop's legal statement, and three things Chinese on
+/// purpose. Anything else
+/// Chinese on an English page is a missing translation.
+const USER_TEXT: &[&str] = &[
+    // The shop owner's shop, description and name.
+    SHOP_NAME,
+    "只卖自己喝过的好东西，欢迎常来。",
+    "小林",
+    // The shop's statutory statement that it needs no registration (E-commerce Law art. 10),
+    // shown verbatim, in Chinese, in both languages.
+    "根据《电子商务法》第十条，本店经营者为个人销售自产农副产品、家庭手工业产品或从事零星小额交易活动，依法不需要办理市场主体登记。",
+    // The supplier's product: title, description lines, category, SKU attributes, and name.
+    PRODUCT_TITLE,
+    "海拔1800米茶园，春季头采，蜜香浓郁。",
+    "独立小袋包装，方便冲泡。",
+    "茶饮",
+    "规格:100g 罐装",
+    "规格:250g 礼盒",
+    "滇红茶厂",
+    // The Chinese run's buyer, still signed in (top bar) when the page switches to English.
+    ZH.buyer,
+    // Delivery addresses the customers typed.
+    BUY_ADDRESS,
+    GROUP_ADDRESS,
+    // Chinese on purpose: the language switch names Chinese in Chinese; the logo mark; the
+    // English copy calls the share text pasted into chats by its Chinese name, 口令.
+    "中文",
+    "享",
+    "口令",
+];
+
+/// The lines of a page's visible text that still hold Chinese (U+4E00–U+9FFF) once the
+/// allowed [`USER_TEXT`] is taken out.
+fn untranslated_lines(text: &str) -> Vec<&str> {
+    // Longest first, so a name inside a longer allowed string ("小林" in the shop's name)
+    // cannot split it and leave the rest behind.
+    let mut allowed = USER_TEXT.to_vec();
+    allowed.sort_by_key(|a| std::cmp::Reverse(a.chars().count()));
+    text.lines()
+        .filter(|line| {
+            let rest = allowed.iter().fold(line.to_string(), |rest, a| rest.replace(a, ""));
+            rest.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        })
+        .collect()
+}
+
+#[test]
+fn untranslated_chinese_is_found_and_user_text_is_not() {
+    assert!(untranslated_lines("Home\nAlice · 小林的好物小店\n云南高山红茶 规格:250g 礼盒\n中文").is_empty());
+    assert_eq!(untranslated_lines("Group\n拼团中 · 云南高山红茶\nLeader"), vec!["拼团中 · 云南高山红茶"]);
+    // Taking out an allowed character leaves the untranslated word around it behind.
+    assert_eq!(untranslated_lines("分享给好友"), vec!["分享给好友"]);
+    assert_eq!(untranslated_lines("小林的好物"), vec!["小林的好物"]);
+}
+
+/// Words each language must show along the way, and the people of its runs.
 struct Words {
+    /// The language's code, prefixing its runs' screenshots.
+    code: &'static str,
+    /// What the top bar's `#lang-switch` reads on this language's pages (it offers the other).
+    switch_label: &'static str,
     register: &'static str,
     returnable: &'static str,
     buy_now: &'static str,
@@ -275,12 +373,64 @@ struct Words {
     awaiting_payment: &'static str,
     pay_now: &'static str,
     sandbox: &'static str,
+    /// Followed by the amount: "确认支付 ¥88.00".
     confirm_pay: &'static str,
     to_ship: &'static str,
     shop_statement: &'static str,
+    // Group buying.
+    group_price: &'static str,
+    alone_price: &'static str,
+    two_person_group: &'static str,
+    valid_24_hours: &'static str,
+    refund_promise: &'static str,
+    open_group_title: &'static str,
+    awaiting_group: &'static str,
+    group_open: &'static str,
+    one_more_needed: &'static str,
+    leader: &'static str,
+    share: &'static str,
+    /// Followed by the price: "参团 ¥29.90".
+    join: &'static str,
+    join_title: &'static str,
+    group_filled: &'static str,
+    inbox_group_filled: &'static str,
+    refunded: &'static str,
+    order_not_filled_refunded: &'static str,
+    group_not_filled_refunded: &'static str,
+    my_groups: &'static str,
+    // Bargaining.
+    bargain: &'static str,
+    bargain_from: &'static str,
+    bargain_three_friends: &'static str,
+    bargain_start: &'static str,
+    bargain_running: &'static str,
+    bargain_floor: &'static str,
+    bargain_share: &'static str,
+    bargain_sign_in_to_help: &'static str,
+    bargain_you_cut: &'static str,
+    // The people of this language's runs: new accounts (phone numbers from `phones` up) with
+    // names in the language.
+    phones: u64,
+    buyer: &'static str,
+    group_leader: &'static str,
+    group_friend: &'static str,
+    group_loner: &'static str,
+    bargain_starter: &'static str,
+    bargain_helper: &'static str,
+    /// How the helper shows to the starter: first character and a mask.
+    bargain_helper_public: &'static str,
+}
+
+impl Words {
+    /// A new phone number for this language's runs: `n` apart from the others.
+    fn phone(&self, n: u64) -> String {
+        (self.phones + n).to_string()
+    }
 }
 
 const ZH: Words = Words {
+    code: "zh",
+    switch_label: "English",
     register: "注册新账号",
     returnable: "7天无理由退货",
     buy_now: "立即购买",
@@ -288,12 +438,50 @@ const ZH: Words = Words {
     awaiting_payment: "待付款",
     pay_now: "去支付",
     sandbox: "沙箱支付",
-    confirm_pay: "确认支付 ¥88.00",
+    confirm_pay: "确认支付",
     to_ship: "待发货",
     shop_statement: "依法不需要办理市场主体登记",
+    group_price: "拼团价",
+    alone_price: "单买价 ¥39.90",
+    two_person_group: "2人团",
+    valid_24_hours: "开团后 24 小时内有效",
+    refund_promise: "未成团自动全额退款",
+    open_group_title: "开团下单",
+    awaiting_group: "待成团",
+    group_open: "拼团中",
+    one_more_needed: "还差 1 人",
+    leader: "团长",
+    share: "分享给好友",
+    join: "参团",
+    join_title: "参团下单",
+    group_filled: "已成团",
+    inbox_group_filled: "你参加的拼团已成团",
+    refunded: "已退款",
+    order_not_filled_refunded: "未成团，已退款",
+    group_not_filled_refunded: "未成团·已退款",
+    my_groups: "我的拼团",
+    bargain: "砍价",
+    bargain_from: "起砍价 ¥88.00",
+    bargain_three_friends: "3 位好友帮砍，就能砍到 ¥60.00",
+    bargain_start: "发起砍价",
+    bargain_running: "砍价中",
+    bargain_floor: "底价 ¥60.00",
+    bargain_share: "分享给好友帮砍",
+    bargain_sign_in_to_help: "登录后帮 TA 砍一刀",
+    bargain_you_cut: "你帮 TA 砍掉了 ¥",
+    phones: 13_800_138_000,
+    buyer: "张小花",
+    group_leader: "团长阿明",
+    group_friend: "好友小雨",
+    group_loner: "独行小陈",
+    bargain_starter: "砍价阿珍",
+    bargain_helper: "热心小周",
+    bargain_helper_public: "热**",
 };
 
 const EN: Words = Words {
+    code: "en",
+    switch_label: "中文",
     register: "Create an account",
     returnable: "7-day no-reason returns",
     buy_now: "Buy now",
@@ -301,17 +489,64 @@ const EN: Words = Words {
     awaiting_payment: "Awaiting payment",
     pay_now: "Pay now",
     sandbox: "Sandbox payment",
-    confirm_pay: "Confirm payment ¥88.00",
+    confirm_pay: "Confirm payment",
     to_ship: "To ship",
     shop_statement: "依法不需要办理市场主体登记",
+    group_price: "Group price",
+    alone_price: "Alone ¥39.90",
+    two_person_group: "2-person group",
+    valid_24_hours: "Fills within 24 hours",
+    refund_promise: "Full automatic refund if the group does not fill",
+    open_group_title: "Start a group",
+    awaiting_group: "Awaiting group",
+    group_open: "Open",
+    one_more_needed: "Needs 1 more",
+    leader: "Leader",
+    share: "Share with friends",
+    join: "Join this group",
+    join_title: "Join the group",
+    group_filled: "Group filled",
+    inbox_group_filled: "Your group filled",
+    refunded: "Refunded",
+    order_not_filled_refunded: "Group not filled, refunded",
+    group_not_filled_refunded: "Not filled · refunded",
+    my_groups: "My groups",
+    bargain: "Bargain",
+    bargain_from: "From ¥88.00",
+    bargain_three_friends: "3 friends help you cut it to ¥60.00",
+    bargain_start: "Start a bargain",
+    bargain_running: "Running",
+    bargain_floor: "Floor ¥60.00",
+    bargain_share: "Ask friends to help",
+    bargain_sign_in_to_help: "Sign in to help cut the price",
+    bargain_you_cut: "You cut the price by ¥",
+    phones: 13_900_139_000,
+    buyer: "Alice",
+    group_leader: "Amos Leader",
+    group_friend: "Rain Friend",
+    group_loner: "Carl Alone",
+    bargain_starter: "Jean Starter",
+    bargain_helper: "Zoe Helper",
+    bargain_helper_public: "Z**",
 };
 
-async fn buy_flow(b: &mut Browser, w: &Words, shop_id: &str, phone: &str) {
+/// Switches this person's pages to `w`'s language with the top bar's switch (if they are not
+/// in it already); from then on, in English, every page checked must be English.
+async fn use_language(b: &mut Browser, w: &Words) {
+    let label = || async { b.client.find(Locator::Css("#lang-switch")).await.unwrap().text().await.unwrap() };
+    if label().await != w.switch_label {
+        b.submit("#lang-switch").await;
+        assert_eq!(label().await, w.switch_label, "the switch did not change the language");
+    }
+    b.english = w.code == "en";
+}
+
+async fn buy_flow(b: &mut Browser, w: &Words, shop_id: &str) {
     // Register.
     b.goto("/register").await;
     b.expect_text(&[w.register]).await;
-    b.fill("#login", phone).await;
-    b.fill("#display_name", if b.lang == "zh" { "张小花" } else { "Alice" }).await;
+    b.fill("#login", &w.phone(1)).await;
+    b.fill("#display_name", w.buyer).await;
     b.fill("#password", "a-good-password").await;
     b.shot("register").await;
     b.submit("#register-submit").await;
@@ -340,7 +575,7 @@ async fn buy_here(b: &mut Browser, w: &Words) {
 
     // Checkout.
     b.expect_text(&[w.checkout, PRODUCT_TITLE, "¥88.00"]).await;
-    b.fill("#address", "云南省昆明市五华区翠湖南路 1 号").await;
+    b.fill("#address", BUY_ADDRESS).await;
     b.shot("checkout").await;
     b.submit("#place-order").await;
 
@@ -353,7 +588,7 @@ async fn buy_here(b: &mut Browser, w: &Words) {
 
     // The sandbox provider's page.
     assert!(b.path().await.starts_with("/sandbox/pay/"), "not on the pay page: {}", b.path().await);
-    b.expect_text(&[w.sandbox, w.confirm_pay, "88.00"]).await;
+    b.expect_text(&[w.sandbox, &format!("{} ¥88.00", w.confirm_pay), "88.00"]).await;
     b.shot("sandbox-pay").await;
     b.submit("#confirm-pay").await;
 
@@ -374,8 +609,8 @@ async fn buy_here(b: &mut Browser, w: &Words) {
     b.shot("order-paid").await;
 }
 
-async fn sign_in_as(b: &Browser, login: &str) {
-    b.client.delete_all_cookies().await.unwrap();
+async fn sign_in_as(b: &mut Browser, login: &str) {
+    b.clear_cookies().await;
     b.goto("/signin").await;
     b.fill("#login", login).await;
     b.fill("#password", "correct-horse-battery").await;
@@ -385,7 +620,7 @@ async fn sign_in_as(b: &Browser, login: &str) {
 
 /// The consoles. Clearing cookies to switch users also clears the language, so this is in Chinese.
 async fn console_tour(b: &mut Browser) {
-    b.lang = "console";
+    b.run = "console".into();
     b.step = 0;
     // The supplier ships one of the paid orders.
     sign_in_as(b, "supplier@sharemall.test").await;
@@ -418,7 +653,7 @@ async fn console_tour(b: &mut Browser) {
     b.shot("shop-pick").await;
 
     // A newcomer is offered a free shop.
-    b.client.delete_all_cookies().await.unwrap();
+    b.clear_cookies().await;
     b.goto("/register").await;
     b.fill("#login", "13800138009").await;
     b.fill("#password", "a-good-password").await;
@@ -432,7 +667,7 @@ async fn console_tour(b: &mut Browser) {
 /// pastes the 口令 (inside chat text) into the home page's paste box, lands on the product,
 /// registers and buys; the owner's "My shares" shows the visit, the binding and the order.
 async fn share_tour(b: &mut Browser) {
-    b.lang = "share";
+    b.run = "share".into();
     b.step = 0;
     sign_in_as(b, "owner@sharemall.test").await;
     b.goto("/").await;
@@ -448,7 +683,7 @@ async fn share_tour(b: &mut Browser) {
     b.shot("share-sheet").await;
 
     // A friend, signed out, pastes the whole chat message.
-    b.client.delete_all_cookies().await.unwrap();
+    b.clear_cookies().await;
     b.goto("/").await;
     b.fill("#paste-text", &format!("【好友推荐】这个红茶很香 {kouling} 复制整段话打开")).await;
     b.shot("paste-box").await;
@@ -488,10 +723,13 @@ async fn share_tour(b: &mut Browser) {
     b.shot("parcel-card").await;
 }
 
-/// Registers a new customer in this browser (its cookies cleared first).
-async fn register_as(b: &Browser, phone: &str, name: &str) {
-    b.client.delete_all_cookies().await.unwrap();
+/// Registers a new customer in this browser (its cookies cleared first), switching to `w`'s
+/// language on the sign-up page first.
+async fn register_as(b: &mut Browser, w: &Words, phone: &str, name: &str) {
+    b.clear_cookies().await;
     b.goto("/register").await;
+    use_language(b, w).await;
+    b.expect_text(&[w.register]).await;
     b.fill("#login", phone).await;
     b.fill("#display_name", name).await;
     b.fill("#password", "a-good-password").await;
@@ -499,95 +737,105 @@ async fn register_as(b: &Browser, phone: &str, name: &str) {
     b.assert_no_error().await;
 }
 
+/// Starts a new run of screenshots for this person.
+fn start_run(b: &mut Browser, w: &Words, name: &str) {
+    b.run = format!("{}-{name}", w.code);
+    b.step = 0;
+}
+
 /// On a group order form: fill the address, place the order, pay it in the sandbox, and wait
 /// on the order page until it reads `status`.
-async fn place_and_pay_group_order(b: &mut Browser, status: &str) {
-    b.expect_text(&["未成团自动全额退款", "2人团", "29.90", "¥35.90"]).await;
-    b.fill("#address", "云南省昆明市盘龙区北京路 8 号").await;
+async fn place_and_pay_group_order(b: &mut Browser, w: &Words, status: &str) {
+    b.expect_text(&[w.refund_promise, w.two_person_group, "29.90", "¥35.90"]).await;
+    b.fill("#address", GROUP_ADDRESS).await;
     b.shot("group-order-form").await;
     b.submit("#place-group-order").await;
     assert!(b.path().await.starts_with("/orders/"), "not on an order page: {}", b.path().await);
     // ¥29.90 and ¥6.00 shipping (free from ¥49).
-    b.expect_text(&["待付款", "去支付", "¥29.90", "¥35.90"]).await;
+    b.expect_text(&[w.awaiting_payment, w.pay_now, "¥29.90", "¥35.90"]).await;
     b.submit("#pay-now").await;
-    b.expect_text(&["沙箱支付", "确认支付 ¥35.90"]).await;
+    b.expect_text(&[w.sandbox, &format!("{} ¥35.90", w.confirm_pay)]).await;
     b.shot("group-sandbox-pay").await;
     b.submit("#confirm-pay").await;
     b.wait_for_text("#order-status", status).await;
     b.shot("group-order-paid").await;
 }
 
-/// Group buying end to end, in Chinese, with two browser profiles: A opens a group of two and
-/// shares it; B follows the link, signs up, joins and pays; both see the group filled. Then C
-/// opens a group nobody joins, the clock passes its deadline, the sweep fails it and the refund
-/// job refunds C.
-async fn group_tour(a: &mut Browser, b: &mut Browser, app: &App, clock: &ShiftedClock, seeded: &Seeded) {
+/// Group buying end to end in `w`'s language, with two browser profiles and new people: A opens
+/// a group of two and shares it; B follows the link, signs up, joins and pays; both see the
+/// group filled. Then C opens a group nobody joins, the clock passes its deadline, the sweep
+/// fails it and the refund job refunds C. The clock stays moved on: a later run opens its own
+/// groups, after this one's are settled.
+async fn group_tour(a: &mut Browser, b: &mut Browser, w: &Words, app: &App, clock: &ShiftedClock, seeded: &Seeded) {
     let product_path = format!("/shops/{}/products/{}", seeded.shop_id, seeded.product_id);
-    a.lang = "group-a";
-    a.step = 0;
+    start_run(a, w, "group-a");
 
     // A opens a group from the product page and pays.
-    register_as(a, "13800138101", "团长阿明").await;
+    register_as(a, w, &w.phone(101), w.group_leader).await;
     a.goto(&product_path).await;
-    a.expect_text(&["拼团价", "29.90", "单买价 ¥39.90", "2人团", "开团后 24 小时内有效", "未成团自动全额退款", "开团"]).await;
+    a.expect_text(&[w.group_price, "29.90", w.alone_price, w.two_person_group, w.valid_24_hours, w.refund_promise]).await;
     a.shot("product-group-offer").await;
     a.submit("#group-open").await;
-    a.expect_text(&["开团下单"]).await;
-    place_and_pay_group_order(a, "待成团").await;
+    a.expect_text(&[w.open_group_title]).await;
+    place_and_pay_group_order(a, w, w.awaiting_group).await;
 
     // The order leads to the group; A shares it.
     a.submit("#order-group-link").await;
     let group_path = a.path().await;
     assert!(group_path.starts_with("/groups/"), "not on a group page: {group_path}");
-    a.expect_text(&["拼团中", "还差 1 人", "团长", "分享给好友"]).await;
+    a.expect_text(&[w.group_open, w.one_more_needed, w.leader, w.share]).await;
     a.submit("#share-make").await;
     let link = a.client.find(Locator::Css("#share-url")).await.unwrap().prop("value").await.unwrap().unwrap();
     assert!(link.contains("/s/"), "a short link: {link}");
     a.shot("group-share-sheet").await;
 
-    // B, in another browser profile, opens the link: it lands on the group.
-    b.lang = "group-b";
-    b.step = 0;
+    // B, in another browser profile (signed out of any earlier run), opens the link: it lands
+    // on the group, where B picks their language.
+    start_run(b, w, "group-b");
+    b.clear_cookies().await;
     b.client.goto(&link).await.unwrap();
     assert_eq!(b.path().await, group_path, "the share lands on the group");
-    b.expect_text(&["拼团中", "还差 1 人", "参团 ¥29.90"]).await;
+    use_language(b, w).await;
+    assert_eq!(b.path().await, group_path, "the language switch comes back to the group");
+    b.expect_text(&[w.group_open, w.one_more_needed, &format!("{} ¥29.90", w.join)]).await;
     b.shot("group-from-share").await;
     // Joining asks B to sign in; B signs up instead and comes straight back to the join form.
     b.submit("#group-join").await;
     assert_eq!(b.path().await, "/signin");
     b.submit("#to-register").await;
-    b.fill("#login", "13800138102").await;
-    b.fill("#display_name", "好友小雨").await;
+    b.expect_text(&[w.register]).await;
+    b.fill("#login", &w.phone(102)).await;
+    b.fill("#display_name", w.group_friend).await;
     b.fill("#password", "a-good-password").await;
     b.shot("group-register").await;
     b.submit("#register-submit").await;
     assert_eq!(b.path().await, format!("{group_path}/join"));
-    b.expect_text(&["参团下单"]).await;
-    place_and_pay_group_order(b, "待发货").await;
+    b.expect_text(&[w.join_title]).await;
+    place_and_pay_group_order(b, w, w.to_ship).await;
     b.goto(&group_path).await;
-    b.expect_text(&["已成团"]).await;
+    b.expect_text(&[w.group_filled]).await;
     let filled = b.client.find_all(Locator::Css(".seat.filled")).await.unwrap().len();
     assert_eq!(filled, 2, "two real members, no empty seat");
     b.shot("group-succeeded").await;
     b.goto("/me/inbox").await;
-    b.expect_text(&["你参加的拼团已成团"]).await;
+    b.expect_text(&[w.inbox_group_filled]).await;
     b.shot("inbox").await;
 
     // A sees it too.
     a.goto(&group_path).await;
-    a.expect_text(&["已成团", "团长"]).await;
+    a.expect_text(&[w.group_filled, w.leader]).await;
     a.shot("group-succeeded").await;
 
     // C opens another group that nobody joins.
-    register_as(a, "13800138103", "独行小陈").await;
+    register_as(a, w, &w.phone(103), w.group_loner).await;
     a.goto(&product_path).await;
     a.submit("#group-open").await;
-    place_and_pay_group_order(a, "待成团").await;
+    place_and_pay_group_order(a, w, w.awaiting_group).await;
     let order_path = a.path().await;
     a.submit("#order-group-link").await;
     let lonely_path = a.path().await;
     assert_ne!(lonely_path, group_path);
-    a.expect_text(&["拼团中", "还差 1 人"]).await;
+    a.expect_text(&[w.group_open, w.one_more_needed]).await;
     a.shot("group-open-alone").await;
 
     // A day and an hour later the group has expired: the sweep fails it and refunds C.
@@ -596,61 +844,62 @@ async fn group_tour(a: &mut Browser, b: &mut Browser, app: &App, clock: &Shifted
         jobs::run_due(app).await.unwrap();
         a.goto(&order_path).await;
         let status = a.client.find(Locator::Css("#order-status")).await.unwrap().text().await.unwrap();
-        if status == "已退款" {
+        if status == w.refunded {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    a.expect_text(&["已退款", "未成团，已退款"]).await;
+    a.expect_text(&[w.refunded, w.order_not_filled_refunded]).await;
     a.shot("group-order-refunded").await;
     a.goto(&lonely_path).await;
-    a.expect_text(&["未成团·已退款"]).await;
+    a.expect_text(&[w.group_not_filled_refunded]).await;
     a.shot("group-failed").await;
     a.goto("/me/groups").await;
-    a.expect_text(&["我的拼团", "未成团·已退款"]).await;
+    a.expect_text(&[w.my_groups, w.group_not_filled_refunded]).await;
     a.shot("my-groups").await;
 
     a.assert_no_console_errors().await;
     b.assert_no_console_errors().await;
 }
 
-/// Bargaining end to end, in Chinese, with two browser profiles: A starts a bargain from the
-/// product page and shares it; B follows the link, is asked to sign in, signs up, comes back to
-/// the bargain and helps; A sees the price come down by B's cut.
-async fn bargain_tour(a: &mut Browser, b: &mut Browser, app: &App, seeded: &Seeded) {
+/// Bargaining end to end in `w`'s language, with two browser profiles and new people: A starts
+/// a bargain from the product page and shares it; B follows the link, is asked to sign in,
+/// signs up, comes back to the bargain and helps; A sees the price come down by B's cut.
+async fn bargain_tour(a: &mut Browser, b: &mut Browser, w: &Words, app: &App, seeded: &Seeded) {
     let product_path = format!("/shops/{}/products/{}", seeded.shop_id, seeded.product_id);
-    a.lang = "bargain-a";
-    a.step = 0;
-    register_as(a, "13800138201", "砍价阿珍").await;
+    start_run(a, w, "bargain-a");
+    register_as(a, w, &w.phone(201), w.bargain_starter).await;
     a.goto(&product_path).await;
-    a.expect_text(&["砍价", "起砍价 ¥88.00", "3 位好友帮砍，就能砍到 ¥60.00", "发起砍价"]).await;
+    a.expect_text(&[w.bargain, w.bargain_from, w.bargain_three_friends, w.bargain_start]).await;
     a.shot("product-bargain-offer").await;
     a.submit("#bargain-start").await;
     let bargain_path = a.path().await;
     assert!(bargain_path.starts_with("/bargains/"), "not on a bargain page: {bargain_path}");
-    a.expect_text(&["砍价中", "88.00", "底价 ¥60.00", "0/3", "分享给好友帮砍"]).await;
+    a.expect_text(&[w.bargain_running, "88.00", w.bargain_floor, "0/3", w.bargain_share]).await;
     a.submit("#share-make").await;
     let link = a.client.find(Locator::Css("#share-url")).await.unwrap().prop("value").await.unwrap().unwrap();
     assert!(link.contains("/s/"), "a short link: {link}");
     a.shot("bargain-share-sheet").await;
 
-    // B follows the link to the bargain, signs up and comes back to help.
-    b.lang = "bargain-b";
-    b.step = 0;
-    b.client.delete_all_cookies().await.unwrap();
+    // B follows the link to the bargain, picks their language, signs up and comes back to help.
+    start_run(b, w, "bargain-b");
+    b.clear_cookies().await;
     b.client.goto(&link).await.unwrap();
     assert_eq!(b.path().await, bargain_path, "the share lands on the bargain");
-    b.expect_text(&["砍价中", "登录后帮 TA 砍一刀"]).await;
+    use_language(b, w).await;
+    b.expect_text(&[w.bargain_running, w.bargain_sign_in_to_help]).await;
+    b.shot("bargain-from-share").await;
     b.submit("#bargain-sign-in").await;
     assert_eq!(b.path().await, "/signin");
     b.submit("#to-register").await;
-    b.fill("#login", "13800138202").await;
-    b.fill("#display_name", "热心小周").await;
+    b.expect_text(&[w.register]).await;
+    b.fill("#login", &w.phone(202)).await;
+    b.fill("#display_name", w.bargain_helper).await;
     b.fill("#password", "a-good-password").await;
     b.submit("#register-submit").await;
     assert_eq!(b.path().await, bargain_path, "back on the bargain after signing up");
     b.submit("#bargain-help").await;
-    b.expect_text(&["你帮 TA 砍掉了 ¥", "1/3"]).await;
+    b.expect_text(&[w.bargain_you_cut, "1/3"]).await;
     b.shot("bargain-helped").await;
 
     // A sees the new price: the start less B's cut, as the server recorded it.
@@ -660,7 +909,7 @@ async fn bargain_tour(a: &mut Browser, b: &mut Browser, app: &App, seeded: &Seed
     let price = format!("{}.{:02}", view.current_fen / 100, view.current_fen % 100);
     a.goto(&bargain_path).await;
     a.wait_for_text("#bargain-price", &price).await;
-    a.expect_text(&["1/3", "热**"]).await;
+    a.expect_text(&["1/3", w.bargain_helper_public]).await;
     a.shot("bargain-new-price").await;
     a.assert_no_console_errors().await;
     b.assert_no_console_errors().await;
@@ -739,27 +988,21 @@ async fn customer_buys_and_pays_in_both_languages() {
     let profile = tempfile::tempdir().unwrap();
     let webdriver = format!("http://127.0.0.1:{driver_port}");
     let client = connect(&webdriver, profile.path()).await;
-    let mut b = Browser { client, base: format!("http://127.0.0.1:{port}"), lang: "zh", step: 0 };
+    let mut b = Browser { client, base: format!("http://127.0.0.1:{port}"), run: "zh".into(), step: 0, english: false };
 
     // Chinese first (the default).
     b.goto("/").await;
     b.expect_text(&["分享购", "首页", "购物车", "订单", "我的", SHOP_NAME]).await;
-    buy_flow(&mut b, &ZH, &seeded.shop_id, "13800138001").await;
+    buy_flow(&mut b, &ZH, &seeded.shop_id).await;
 
     // Switch to English with the top bar's switch, then buy again as a new customer.
     b.goto("/").await;
-    b.click("#lang-switch").await;
-    for _ in 0..50 {
-        if b.client.find(Locator::Css("#lang-switch")).await.unwrap().text().await.unwrap() == "中文" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    b.lang = "en";
+    use_language(&mut b, &EN).await;
+    b.run = "en".into();
     b.step = 0;
     b.expect_text(&["Home", "Cart", "Orders", "Featured shops"]).await;
     b.shot("home-switched").await;
-    buy_flow(&mut b, &EN, &seeded.shop_id, "13800138002").await;
+    buy_flow(&mut b, &EN, &seeded.shop_id).await;
 
     // My orders (in English now) lists the paid order.
     b.goto("/orders").await;
@@ -770,11 +1013,24 @@ async fn customer_buys_and_pays_in_both_languages() {
     share_tour(&mut b).await;
     b.assert_no_console_errors().await;
 
-    // Group buying, with a second browser profile for the friend. It moves the clock, so last.
+    // Group buying and bargaining, with a second browser profile for the friend, in both
+    // languages. Each group tour moves the clock a day on (after its own groups are settled,
+    // and before the next run opens new ones), so they come after the buying; the bargains
+    // start afresh after both, well inside their ten-day campaign.
     let friend_profile = tempfile::tempdir().unwrap();
-    let mut friend = Browser { client: connect(&webdriver, friend_profile.path()).await, base: b.base.clone(), lang: "group-b", step: 0 };
-    group_tour(&mut b, &mut friend, &app, &clock, &seeded).await;
-    bargain_tour(&mut b, &mut friend, &app, &seeded).await;
+    let mut friend = Browser {
+        client: connect(&webdriver, friend_profile.path()).await,
+        base: b.base.clone(),
+        run: String::new(),
+        step: 0,
+        english: false,
+    };
+    for w in [&ZH, &EN] {
+        group_tour(&mut b, &mut friend, w, &app, &clock, &seeded).await;
+    }
+    for w in [&ZH, &EN] {
+        bargain_tour(&mut b, &mut friend, w, &app, &seeded).await;
+    }
     friend.client.close().await.unwrap();
 
     b.client.close().await.unwrap();

@@ -106,6 +106,12 @@ pub async fn campaign_results(app: &App, user: &SessionUser, campaign: CampaignI
 /// did. Several workers may sweep at once: each group is settled by exactly one of them.
 pub async fn sweep(app: &App) -> Result<SweepReport, Error> {
     let mut total = SweepReport::default();
+    // Every job round sweeps; nearly always nothing is due, and a reader says so without
+    // taking a place in the writer's queue.
+    let now = app.now();
+    if !app.store.read(move |sql| groups::any_due(sql, now)).await? {
+        return Ok(total);
+    }
     loop {
         let now = app.now();
         let report = app.store.write(move |sql| groups::sweep_expired(sql, now, SWEEP_BATCH)).await?;

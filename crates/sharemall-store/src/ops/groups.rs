@@ -396,6 +396,11 @@ pub struct SweepReport {
     pub holds_cancelled: u64,
 }
 
+/// Whether any open group has passed its deadline: what a sweep would settle.
+pub fn any_due(sql: &mut dyn Sql, now: Timestamp) -> Result<bool, Error> {
+    Ok(sql.query_opt("SELECT 1 FROM buy_groups WHERE status = 'open' AND expires_at <= $1 LIMIT 1", params![now])?.is_some())
+}
+
 /// Settles up to `limit` open groups whose deadline has passed. Safe to run in several workers
 /// at once: each group is settled by the one transaction that moves it from `open`, and the
 /// others find nothing to do.

@@ -151,9 +151,10 @@ impl Columns {
         }
         for field in Field::ALL {
             if field.required() && !index.contains_key(&field) {
-                let english = field.aliases().first().copied().unwrap_or_default();
-                let chinese = field.aliases().iter().find(|n| !n.is_ascii()).copied().unwrap_or_default();
-                errors.push(RowError { line: 1, column: None, message: format!("missing column '{english}' (or '{chinese}')") });
+                // The canonical name only: the page shows this message in either language, and
+                // its translated hint lists the headers (Chinese ones on the Chinese page).
+                let name = field.aliases().first().copied().unwrap_or_default();
+                errors.push(RowError { line: 1, column: None, message: format!("missing column '{name}'") });
             }
         }
         if errors.is_empty() { Ok(Columns { index, names: header.to_vec() }) } else { Err(errors) }

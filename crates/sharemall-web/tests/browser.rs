@@ -2,8 +2,11 @@
 //!
 //! - Buying, in Chinese and then in English: a customer registers, buys a product from a shop,
 //!   pays on the sandbox provider's page and lands back on a paid order.
-//! - The consoles and sharing, in Chinese only (switching users clears cookies, and with them the
-//!   language): supplier, operator and shop owner consoles; a 口令 pasted by a friend who buys.
+//! - The consoles, in Chinese and then in English (each user switches language after signing
+//!   in: switching users clears cookies, and with them the language): supplier, operator and
+//!   shop owner consoles, and a newcomer offered a shop.
+//! - Sharing, in Chinese and then in English, each run from its own shop: a 口令 pasted by a
+//!   friend who signs up and buys, counted in the owner's "My shares".
 //! - Group buying (拼团), in Chinese and then in English, each run with its own new people and
 //!   groups: a customer opens a group and shares it, a friend in a second browser profile
 //!   follows the link, signs up, joins and pays, and the group succeeds; another group is left
@@ -46,6 +49,7 @@ const SHOP_NAME: &str = "小林的好物小店";
 const PRODUCT_TITLE: &str = "云南高山红茶";
 const BUY_ADDRESS: &str = "云南省昆明市五华区翠湖南路 1 号";
 const GROUP_ADDRESS: &str = "云南省昆明市盘龙区北京路 8 号";
+const OPERATOR_NAME: &str = "运营小王";
 
 struct Driver(Child);
 
@@ -69,6 +73,22 @@ fn screenshots_dir() -> PathBuf {
 struct Seeded {
     shop_id: String,
     product_id: String,
+    /// Each language's share run's own shop (by language code), selling the product: its
+    /// owner's "My shares" starts empty, so the run can count exactly its own friend.
+    share_shops: Vec<(&'static str, String)>,
+}
+
+impl Seeded {
+    /// The product's page in `w`'s share shop.
+    fn share_product_path(&self, w: &Words) -> String {
+        let (_, shop) = self.share_shops.iter().find(|(code, _)| *code == w.code).expect("a share shop for each language");
+        format!("/shops/{shop}/products/{}", self.product_id)
+    }
+}
+
+/// The sign-in of the owner of `w`'s share shop.
+fn sharer_login(w: &Words) -> String {
+    format!("sharer-{}@sharemall.test", w.code)
 }
 
 /// The wall clock plus an offset the test can move: everything runs in real time until the
@@ -90,7 +110,7 @@ impl Clock for ShiftedClock {
 
 async fn seed(app: &App) -> Seeded {
     let pw = "correct-horse-battery";
-    let operator = accounts::create_user(app, "operator@sharemall.test", pw, "运营小王", vec![Role::Operator]).await.unwrap();
+    let operator = accounts::create_user(app, "operator@sharemall.test", pw, OPERATOR_NAME, vec![Role::Operator]).await.unwrap();
     let supplier_user = accounts::create_user(app, "supplier@sharemall.test", pw, "滇红茶厂", vec![Role::Customer]).await.unwrap();
     let supplier = catalog::apply_as_supplier(app, &supplier_user, "滇红茶厂", "0871-12345678").await.unwrap();
     catalog::set_supplier_approval(app, &operator, supplier, Approval::Approved).await.unwrap();
@@ -121,6 +141,14 @@ async fn seed(app: &App) -> Seeded {
     let shop = shops::open_shop(app, &owner, SHOP_NAME, "只卖自己喝过的好东西，欢迎常来。", None).await.unwrap();
     let owner = accounts::reload(app, &owner).await.unwrap();
     shops::pick_product(app, &owner, product).await.unwrap();
+    let mut share_shops = Vec::new();
+    for w in [&ZH, &EN] {
+        let sharer = accounts::create_user(app, &sharer_login(w), pw, w.sharer, vec![Role::Customer]).await.unwrap();
+        let shop = shops::open_shop(app, &sharer, w.share_shop, w.share_shop_intro, None).await.unwrap();
+        let sharer = accounts::reload(app, &sharer).await.unwrap();
+        shops::pick_product(app, &sharer, product).await.unwrap();
+        share_shops.push((w.code, shop.to_string()));
+    }
     // A two-person group of the 100g tin at ¥29.90 (retail ¥39.90) in the shop.
     let tin = catalog::public_product(app, product).await.unwrap().skus.iter().find(|s| s.attributes.contains("100g")).unwrap().id;
     let now = app.now();
@@ -150,7 +178,7 @@ async fn seed(app: &App) -> Seeded {
         buy_rule: BuyRule::AtCurrentPrice,
     };
     bargains::create_campaign(app, &operator, BargainCampaignDraft { shop: Some(shop), sku: gift, request }).await.unwrap();
-    Seeded { shop_id: shop.to_string(), product_id: product.to_string() }
+    Seeded { shop_id: shop.to_string(), product_id: product.to_string(), share_shops }
 }
 
 struct Browser {
@@ -324,8 +352,13 @@ const USER_TEXT: &[&str] = &[
     "规格:100g 罐装",
     "规格:250g 礼盒",
     "滇红茶厂",
+    // The operator's name, in the top bar of their console.
+    OPERATOR_NAME,
     // The Chinese run's buyer, still signed in (top bar) when the page switches to English.
     ZH.buyer,
+    // The Chinese share run's shop, listed on every home page.
+    ZH.share_shop,
+    ZH.share_shop_intro,
     // Delivery addresses the customers typed.
     BUY_ADDRESS,
     GROUP_ADDRESS,
@@ -408,6 +441,30 @@ struct Words {
     bargain_share: &'static str,
     bargain_sign_in_to_help: &'static str,
     bargain_you_cut: &'static str,
+    // The consoles.
+    supplier_console: &'static str,
+    orders_to_ship: &'static str,
+    csv_import: &'static str,
+    /// What the supplier types as the parcel's carrier.
+    carrier: &'static str,
+    import_errors: &'static str,
+    operator_console: &'static str,
+    pending_products: &'static str,
+    recent_orders: &'static str,
+    shop_orders: &'static str,
+    pick_products: &'static str,
+    picked: &'static str,
+    open_shop_free: &'static str,
+    // Sharing.
+    copy_kouling: &'static str,
+    download_poster: &'static str,
+    /// The chat message a friend pastes, around the 口令: before and after it.
+    chat_around_kouling: (&'static str, &'static str),
+    my_shares: &'static str,
+    fission_tree: &'static str,
+    /// What the owner prints on the parcel card: its message and its offer.
+    card_message: &'static str,
+    card_offer: &'static str,
     // The people of this language's runs: new accounts (phone numbers from `phones` up) with
     // names in the language.
     phones: u64,
@@ -419,6 +476,13 @@ struct Words {
     bargain_helper: &'static str,
     /// How the helper shows to the starter: first character and a mask.
     bargain_helper_public: &'static str,
+    /// A newcomer to the consoles, offered a shop of their own.
+    newcomer: &'static str,
+    /// The owner of this language's share shop, its shop and intro, and the friend who buys.
+    sharer: &'static str,
+    share_shop: &'static str,
+    share_shop_intro: &'static str,
+    share_friend: &'static str,
 }
 
 impl Words {
@@ -469,6 +533,25 @@ const ZH: Words = Words {
     bargain_share: "分享给好友帮砍",
     bargain_sign_in_to_help: "登录后帮 TA 砍一刀",
     bargain_you_cut: "你帮 TA 砍掉了 ¥",
+    supplier_console: "供应商后台",
+    orders_to_ship: "待发货订单",
+    csv_import: "CSV 批量导入",
+    carrier: "顺丰速运",
+    import_errors: "以下行有问题",
+    operator_console: "运营后台",
+    pending_products: "待审核商品",
+    recent_orders: "最近订单",
+    shop_orders: "店铺订单",
+    pick_products: "选品上架",
+    picked: "已上架",
+    open_shop_free: "开店免费",
+    copy_kouling: "复制口令",
+    download_poster: "下载海报",
+    chat_around_kouling: ("【好友推荐】这个红茶很香 ", " 复制整段话打开"),
+    my_shares: "我的分享",
+    fission_tree: "裂变树",
+    card_message: "感谢支持阿美的茶铺！扫码入会，下次购物更优惠。",
+    card_offer: "扫码入会 领5元红包",
     phones: 13_800_138_000,
     buyer: "张小花",
     group_leader: "团长阿明",
@@ -477,6 +560,11 @@ const ZH: Words = Words {
     bargain_starter: "砍价阿珍",
     bargain_helper: "热心小周",
     bargain_helper_public: "热**",
+    newcomer: "新人小李",
+    sharer: "阿美",
+    share_shop: "阿美的茶铺",
+    share_shop_intro: "好茶分享给朋友。",
+    share_friend: "好友小芳",
 };
 
 const EN: Words = Words {
@@ -520,6 +608,25 @@ const EN: Words = Words {
     bargain_share: "Ask friends to help",
     bargain_sign_in_to_help: "Sign in to help cut the price",
     bargain_you_cut: "You cut the price by ¥",
+    supplier_console: "Supplier console",
+    orders_to_ship: "Orders to ship",
+    csv_import: "CSV import",
+    carrier: "SF Express",
+    import_errors: "These rows have problems",
+    operator_console: "Operator console",
+    pending_products: "Products awaiting review",
+    recent_orders: "Recent orders",
+    shop_orders: "Shop orders",
+    pick_products: "Pick products",
+    picked: "In shop",
+    open_shop_free: "Opening a shop is free",
+    copy_kouling: "Copy 口令",
+    download_poster: "Download poster",
+    chat_around_kouling: ("[Friend tip] this black tea smells lovely ", " copy the whole message to open"),
+    my_shares: "My shares",
+    fission_tree: "Fission tree",
+    card_message: "Thanks for shopping at May's Tea Corner! Scan to join for a better deal next time.",
+    card_offer: "Scan to join, get ¥5 off",
     phones: 13_900_139_000,
     buyer: "Alice",
     group_leader: "Amos Leader",
@@ -528,6 +635,11 @@ const EN: Words = Words {
     bargain_starter: "Jean Starter",
     bargain_helper: "Zoe Helper",
     bargain_helper_public: "Z**",
+    newcomer: "Nina Newcomer",
+    sharer: "May",
+    share_shop: "May's Tea Corner",
+    share_shop_intro: "Good tea, shared with friends.",
+    share_friend: "Fay Friend",
 };
 
 /// Switches this person's pages to `w`'s language with the top bar's switch (if they are not
@@ -609,102 +721,108 @@ async fn buy_here(b: &mut Browser, w: &Words) {
     b.shot("order-paid").await;
 }
 
-async fn sign_in_as(b: &mut Browser, login: &str) {
+/// Signs in as a seeded user (cookies cleared first), then switches to `w`'s language: clearing
+/// the cookies put the browser back in Chinese.
+async fn sign_in_as(b: &mut Browser, w: &Words, login: &str) {
     b.clear_cookies().await;
     b.goto("/signin").await;
     b.fill("#login", login).await;
     b.fill("#password", "correct-horse-battery").await;
     b.submit("#signin-submit").await;
     b.assert_no_error().await;
+    use_language(b, w).await;
 }
 
-/// The consoles. Clearing cookies to switch users also clears the language, so this is in Chinese.
-async fn console_tour(b: &mut Browser) {
-    b.run = "console".into();
-    b.step = 0;
+/// The consoles in `w`'s language, each user switching language after signing in. The supplier
+/// ships one of the orders still to ship (each language's buy flow left one); the operator
+/// and the shop owner read theirs; a newcomer is offered a shop.
+async fn console_tour(b: &mut Browser, w: &Words) {
+    start_run(b, w, "console");
     // The supplier ships one of the paid orders.
-    sign_in_as(b, "supplier@sharemall.test").await;
+    sign_in_as(b, w, "supplier@sharemall.test").await;
     b.goto("/console/supplier").await;
-    b.expect_text(&["供应商后台", "待发货订单", PRODUCT_TITLE, "CSV 批量导入"]).await;
-    b.fill("input[name=carrier]", "顺丰速运").await;
+    b.expect_text(&[w.supplier_console, w.orders_to_ship, PRODUCT_TITLE, w.csv_import]).await;
+    let to_ship = b.client.find_all(Locator::Css("form[action$='/ship']")).await.unwrap().len();
+    assert!(to_ship > 0, "no order to ship");
+    b.fill("input[name=carrier]", w.carrier).await;
     b.fill("input[name=tracking_no]", "SF1234567890").await;
     b.shot("supplier").await;
     b.submit("form[action$='/ship'] button").await;
-    b.expect_text(&["供应商后台"]).await;
+    b.expect_text(&[w.supplier_console]).await;
+    let left = b.client.find_all(Locator::Css("form[action$='/ship']")).await.unwrap().len();
+    assert_eq!(left, to_ship - 1, "the shipped order leaves the list");
     // A pasted CSV with a bad row is refused with a per-row message.
     b.fill("textarea[name=csv]", "product_code,title\nX1,\n").await;
     b.submit("#csv-import button").await;
-    b.expect_text(&["以下行有问题"]).await;
+    b.expect_text(&[w.import_errors]).await;
     b.shot("supplier-import-errors").await;
 
     // The operator sees the platform's orders.
-    sign_in_as(b, "operator@sharemall.test").await;
+    sign_in_as(b, w, "operator@sharemall.test").await;
     b.goto("/console/operator").await;
-    b.expect_text(&["运营后台", "待审核商品", "最近订单", SHOP_NAME]).await;
+    b.expect_text(&[w.operator_console, w.pending_products, w.recent_orders, SHOP_NAME]).await;
     b.shot("operator").await;
 
     // The shop owner sees the orders and the pick list.
-    sign_in_as(b, "owner@sharemall.test").await;
+    sign_in_as(b, w, "owner@sharemall.test").await;
     b.goto("/console/shop").await;
-    b.expect_text(&["店铺订单", SHOP_NAME]).await;
+    b.expect_text(&[w.shop_orders, SHOP_NAME]).await;
     b.shot("shop-owner").await;
     b.goto("/console/shop/pick").await;
-    b.expect_text(&["选品上架", PRODUCT_TITLE, "已上架"]).await;
+    b.expect_text(&[w.pick_products, PRODUCT_TITLE, w.picked]).await;
     b.shot("shop-pick").await;
 
     // A newcomer is offered a free shop.
-    b.clear_cookies().await;
-    b.goto("/register").await;
-    b.fill("#login", "13800138009").await;
-    b.fill("#password", "a-good-password").await;
-    b.submit("#register-submit").await;
+    register_as(b, w, &w.phone(9), w.newcomer).await;
     b.goto("/console/shop").await;
-    b.expect_text(&["开店免费"]).await;
+    b.expect_text(&[w.open_shop_free]).await;
     b.shot("open-shop").await;
 }
 
-/// Sharing, in Chinese: the owner makes a share of the product from its share sheet; a friend
-/// pastes the 口令 (inside chat text) into the home page's paste box, lands on the product,
-/// registers and buys; the owner's "My shares" shows the visit, the binding and the order.
-async fn share_tour(b: &mut Browser) {
-    b.run = "share".into();
-    b.step = 0;
-    sign_in_as(b, "owner@sharemall.test").await;
-    b.goto("/").await;
-    b.submit(".product-link").await;
-    let product_path = b.path().await;
-    b.expect_text(&["分享给好友"]).await;
+/// Sharing in `w`'s language, from the language's own share shop: its owner makes a share of
+/// the product from its share sheet; a friend pastes the 口令 (inside chat text) into the home
+/// page's paste box, lands on the product, registers and buys; the owner's "My shares" shows
+/// the visit, the binding and the order.
+async fn share_tour(b: &mut Browser, w: &Words, seeded: &Seeded) {
+    start_run(b, w, "share");
+    let product_path = seeded.share_product_path(w);
+    sign_in_as(b, w, &sharer_login(w)).await;
+    b.goto(&product_path).await;
+    b.expect_text(&[w.share]).await;
     b.submit("#share-make").await;
-    b.expect_text(&["复制口令", "下载海报"]).await;
+    b.expect_text(&[w.copy_kouling, w.download_poster]).await;
     let kouling = b.client.find(Locator::Css("#share-kouling")).await.unwrap().prop("value").await.unwrap().unwrap();
     assert!(kouling.starts_with('￥'), "a 口令: {kouling}");
     // The QR code is a real image (the poster link is checked over HTTP in the API tests).
     assert!(b.image_width("share-qr").await > 0, "the QR code did not load");
     b.shot("share-sheet").await;
 
-    // A friend, signed out, pastes the whole chat message.
+    // A friend, signed out, picks their language and pastes the whole chat message.
     b.clear_cookies().await;
     b.goto("/").await;
-    b.fill("#paste-text", &format!("【好友推荐】这个红茶很香 {kouling} 复制整段话打开")).await;
+    use_language(b, w).await;
+    let (before, after) = w.chat_around_kouling;
+    b.fill("#paste-text", &format!("{before}{kouling}{after}")).await;
     b.shot("paste-box").await;
     b.submit("#paste-open").await;
     assert_eq!(b.path().await, product_path, "the 口令 opens the shared product");
     b.expect_text(&[PRODUCT_TITLE]).await;
     b.shot("opened-by-kouling").await;
 
-    // They register (the binding follows them into the account) and buy.
+    // They register (the binding follows them into the account, so the cookies stay) and buy.
     b.goto("/register").await;
-    b.fill("#login", "13800138088").await;
-    b.fill("#display_name", "好友小芳").await;
+    b.expect_text(&[w.register]).await;
+    b.fill("#login", &w.phone(88)).await;
+    b.fill("#display_name", w.share_friend).await;
     b.fill("#password", "a-good-password").await;
     b.submit("#register-submit").await;
     b.goto(&product_path).await;
-    buy_here(b, &ZH).await;
+    buy_here(b, w).await;
 
     // The owner sees it in My shares.
-    sign_in_as(b, "owner@sharemall.test").await;
+    sign_in_as(b, w, &sharer_login(w)).await;
     b.goto("/console/shop/shares").await;
-    b.expect_text(&["我的分享", "裂变树"]).await;
+    b.expect_text(&[w.my_shares, w.fission_tree]).await;
     // One friend: one visit, one bound customer (counted once though they signed up), one order.
     for id in ["#share-stats-visits", "#share-stats-bound", "#share-stats-orders"] {
         let text = b.client.find(Locator::Css(id)).await.unwrap().text().await.unwrap();
@@ -715,8 +833,8 @@ async fn share_tour(b: &mut Browser) {
 
     // A parcel insert card for the next parcels: designed, previewed, ready to print.
     b.goto("/console/shop/card").await;
-    b.fill("#card-message", "感谢支持小林的好物小店！扫码入会，下次购物更优惠。").await;
-    b.fill("#card-offer", "扫码入会 领5元红包").await;
+    b.fill("#card-message", w.card_message).await;
+    b.fill("#card-offer", w.card_offer).await;
     b.submit("#card-create").await;
     b.assert_no_error().await;
     assert_eq!(b.image_width("card-preview").await, 1240, "the A6 card preview (1240 px wide at 300 dpi)");
@@ -1009,8 +1127,14 @@ async fn customer_buys_and_pays_in_both_languages() {
     b.expect_text(&["My orders", "To ship", PRODUCT_TITLE]).await;
     b.shot("my-orders").await;
 
-    console_tour(&mut b).await;
-    share_tour(&mut b).await;
+    // The consoles and sharing, in both languages. The two buy flows left two orders to ship,
+    // one for each console run's supplier; each share run has its own shop (seeded).
+    for w in [&ZH, &EN] {
+        console_tour(&mut b, w).await;
+    }
+    for w in [&ZH, &EN] {
+        share_tour(&mut b, w, &seeded).await;
+    }
     b.assert_no_console_errors().await;
 
     // Group buying and bargaining, with a second browser profile for the friend, in both

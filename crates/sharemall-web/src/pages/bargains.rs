@@ -14,12 +14,11 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use sharemall_app::bargains;
-use sharemall_app::orders::Delivery;
 use sharemall_domain::{BargainCampaignId, BargainId, Error, ErrorCode, ShopId};
 use sharemall_store::model::{BargainView, Product};
 
 use super::groups::{attributes_of, countdown, initial};
-use super::order_form::{OneUnit, phone_of};
+use super::order_form::{DeliveryFields, OneUnit, phone_of};
 use super::share_sheet::ShareSheet;
 use super::{Ctx, Nav, PageResult, form_key, form_token, render, see_other, url_encode, yuan};
 use crate::AppState;
@@ -314,20 +313,14 @@ async fn buy_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 struct BuyForm {
     #[serde(default)]
     form_token: String,
-    #[serde(default)]
-    recipient: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    note: String,
+    #[serde(flatten)]
+    delivery: DeliveryFields,
 }
 
 impl BuyForm {
     /// What the form's idempotency key is bound to.
     fn what(&self, id: BargainId) -> String {
-        format!("POST /bargains/{id}/buy\n{}\n{}\n{}\n{}", self.recipient.trim(), self.phone.trim(), self.address.trim(), self.note.trim())
+        format!("POST /bargains/{id}/buy\n{}", self.delivery.fingerprint())
     }
 }
 
@@ -337,8 +330,7 @@ async fn buy_submit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     let user = ctx.user()?;
     let id = bargain_id(&id)?;
     let key = form_key(user, &form.form_token, &form.what(id))?;
-    let delivery = Delivery { recipient: form.recipient, phone: form.phone, address: form.address, note: form.note };
-    match bargains::buy(&state.app, user, id, delivery, Some(key)).await {
+    match bargains::buy(&state.app, user, id, form.delivery.into_delivery(), Some(key)).await {
         Ok(placed) => Ok(see_other(&format!("/orders/{}", placed.order_id))),
         Err(e) if is_bargain_refusal(e.code) => show(&state, &ctx, id, None, Some(e.code)).await,
         Err(e) => Err(e.into()),

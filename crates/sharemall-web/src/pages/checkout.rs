@@ -13,6 +13,7 @@ use sharemall_app::shops;
 use sharemall_domain::pricing::{self, Adjustments, LineInput};
 use sharemall_domain::{Error, ErrorCode, Money, ProductId, ShopId, SkuId};
 
+use super::order_form::DeliveryFields;
 use super::store::{ShopTile, remember_shop};
 use super::{Ctx, Nav, PageResult, SHOP_COOKIE, cookie, form_key, form_token, render, see_other, yuan};
 use crate::AppState;
@@ -258,14 +259,8 @@ struct CheckoutForm {
     #[serde(default)]
     qty: String,
     cart: Option<String>,
-    #[serde(default)]
-    recipient: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    note: String,
+    #[serde(flatten)]
+    delivery: DeliveryFields,
 }
 
 /// "提交订单": places the order (the form token makes a double submit place it once) and goes
@@ -279,16 +274,10 @@ async fn checkout_submit(State(state): State<AppState>, ctx: Ctx, Path(id): Path
     } else {
         vec![(parse_sku(form.sku.as_deref())?, parse_qty(&form.qty)?)]
     };
-    let what = format!(
-        "POST /shops/{shop}/checkout\n{from_cart}\n{lines:?}\n{}\n{}\n{}\n{}",
-        form.recipient.trim(),
-        form.phone.trim(),
-        form.address.trim(),
-        form.note.trim()
-    );
+    let what = format!("POST /shops/{shop}/checkout\n{from_cart}\n{lines:?}\n{}", form.delivery.fingerprint());
     let key = form_key(&user, &form.form_token, &what)?;
-    let checkout =
-        Checkout { shop, lines, recipient: form.recipient, phone: form.phone, address: form.address, note: form.note, from_cart };
+    let DeliveryFields { recipient, phone, address, note } = form.delivery;
+    let checkout = Checkout { shop, lines, recipient, phone, address, note, from_cart };
     let placed = orders::place_order(&state.app, &user, checkout, Some(key)).await?;
     Ok(see_other(&format!("/orders/{}", placed.order_id)))
 }

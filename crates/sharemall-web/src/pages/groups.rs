@@ -18,7 +18,7 @@ use sharemall_app::{catalog, groups, shops};
 use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, ShopId, SkuId};
 use sharemall_store::model::{GroupCampaign, GroupSummary, Product};
 
-use super::order_form::{OneUnit, phone_of};
+use super::order_form::{DeliveryFields, OneUnit, phone_of};
 use super::share_sheet::ShareSheet;
 use super::{Ctx, Nav, PageResult, form_key, form_token, render, see_other, yuan};
 use crate::AppState;
@@ -179,14 +179,8 @@ struct GroupOrderForm {
     campaign: String,
     #[serde(default)]
     qty: String,
-    #[serde(default)]
-    recipient: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    note: String,
+    #[serde(flatten)]
+    delivery: DeliveryFields,
 }
 
 impl GroupOrderForm {
@@ -200,18 +194,11 @@ impl GroupOrderForm {
 
     /// What the form's idempotency key is bound to.
     fn what(&self, path: &str, quantity: i64) -> String {
-        format!(
-            "POST {path}\n{}\n{quantity}\n{}\n{}\n{}\n{}",
-            self.campaign.trim(),
-            self.recipient.trim(),
-            self.phone.trim(),
-            self.address.trim(),
-            self.note.trim()
-        )
+        format!("POST {path}\n{}\n{quantity}\n{}", self.campaign.trim(), self.delivery.fingerprint())
     }
 
     fn delivery(self) -> Delivery {
-        Delivery { recipient: self.recipient, phone: self.phone, address: self.address, note: self.note }
+        self.delivery.into_delivery()
     }
 }
 

@@ -1,8 +1,10 @@
-//! What the one-unit activity order forms share (a group's and a bargain's): the shipping and
-//! total shown for one unit at the activity price, the phone to prefill, and the delivery card
-//! (`delivery_card.html`). The order itself is priced by the server when it is placed, and its
+//! What the order forms share: the delivery fields every one of them posts; and for the one-unit
+//! activity forms (a group's and a bargain's), the shipping and total shown for one unit at the
+//! activity price, the phone to prefill, and the delivery card (`delivery_card.html`). The order itself is priced by the server when it is placed, and its
 //! page shows the amount before paying.
 
+use serde::Deserialize;
+use sharemall_app::orders::Delivery;
 use sharemall_domain::pricing::{self, Adjustments, LineInput};
 use sharemall_domain::{Error, Money, SkuId};
 use sharemall_store::model::SessionUser;
@@ -35,4 +37,29 @@ impl OneUnit {
 /// The phone to prefill: the login when it is a phone number.
 pub fn phone_of(user: &SessionUser) -> String {
     if user.login.contains('@') { String::new() } else { user.login.clone() }
+}
+
+/// Who receives the parcel, where, and a note: the fields every order form posts (flattened
+/// into each form).
+#[derive(Deserialize)]
+pub struct DeliveryFields {
+    #[serde(default)]
+    pub recipient: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl DeliveryFields {
+    /// The fields, trimmed, one per line: their part of what a form's idempotency key is bound to.
+    pub fn fingerprint(&self) -> String {
+        format!("{}\n{}\n{}\n{}", self.recipient.trim(), self.phone.trim(), self.address.trim(), self.note.trim())
+    }
+
+    pub fn into_delivery(self) -> Delivery {
+        Delivery { recipient: self.recipient, phone: self.phone, address: self.address, note: self.note }
+    }
 }

@@ -114,13 +114,14 @@ fn release_campaign_stock(sql: &mut dyn Sql, campaign: CampaignId, quantity: i64
     Ok(())
 }
 
-fn activity_order(order: &GroupOrder, shop: ShopId, terms: &Terms, pay_deadline: Timestamp) -> ActivityOrder {
+/// A group order as the order path places it: at the campaign's group price, paid by `pay_deadline`.
+pub(crate) fn activity_order(order: &GroupOrder, shop: ShopId, sku: SkuId, unit_price: Money, pay_deadline: Timestamp) -> ActivityOrder {
     ActivityOrder {
         customer: order.customer,
         shop,
-        sku: terms.sku,
+        sku,
         quantity: order.quantity,
-        unit_price: terms.price,
+        unit_price,
         activity: Activity::GroupBuy,
         recipient: order.recipient.clone(),
         phone: order.phone.clone(),
@@ -173,7 +174,12 @@ pub fn open_group(
     }
     check_customer(sql, campaign, None, order, terms.per_customer_limit)?;
     take_campaign_stock(sql, campaign, order.quantity)?;
-    let placed = orders::place_activity_order(sql, now, &activity_order(order, shop, &terms, now.plus_ms(order.pay_window_ms)), key)?;
+    let placed = orders::place_activity_order(
+        sql,
+        now,
+        &activity_order(order, shop, terms.sku, terms.price, now.plus_ms(order.pay_window_ms)),
+        key,
+    )?;
     insert_member(sql, now, &placed, None, campaign, order)?;
     Ok(placed)
 }
@@ -224,7 +230,7 @@ pub fn join_group(
     }
     take_campaign_stock(sql, campaign, order.quantity)?;
     let deadline = now.plus_ms(order.pay_window_ms).min(expires_at);
-    let placed = orders::place_activity_order(sql, now, &activity_order(order, shop, &terms, deadline), key)?;
+    let placed = orders::place_activity_order(sql, now, &activity_order(order, shop, terms.sku, terms.price, deadline), key)?;
     insert_member(sql, now, &placed, Some(group), campaign, order)?;
     Ok(placed)
 }

@@ -19,10 +19,9 @@ use sharemall_domain::{CampaignId, Error, ErrorCode, GroupId, ShopId, SkuId, Tim
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::model::OrderPlaced;
-use crate::ops::groups::GroupOrder;
+use crate::ops::groups::{GroupOrder, activity_order};
 use crate::ops::idempotency::IdempotencyKey;
 use crate::ops::order_batch::OrderCommand;
-use crate::ops::orders::{Activity, ActivityOrder};
 use crate::ops::orders_sqlite::{insert_rows, json, place_run};
 use crate::params;
 use crate::sql::{Sql, Value};
@@ -163,21 +162,7 @@ pub fn join_run(sql: &mut dyn Sql, run: &[JoinCommand]) -> Result<Vec<Result<Ord
         *seats.entry(command.group).or_insert(0) += 1;
         *taken_units.entry(group.campaign).or_insert(0) += quantity;
         let deadline = now.plus_ms(command.order.pay_window_ms).min(group.expires_at);
-        let activity = ActivityOrder {
-            customer,
-            shop: group.shop,
-            sku: group.sku,
-            quantity,
-            unit_price: group.price,
-            activity: Activity::GroupBuy,
-            recipient: command.order.recipient.clone(),
-            phone: command.order.phone.clone(),
-            address: command.order.address.clone(),
-            note: command.order.note.clone(),
-            order_no: command.order.order_no.clone(),
-            pay_deadline: deadline,
-            shipping: command.order.shipping,
-        };
+        let activity = activity_order(&command.order, group.shop, group.sku, group.price, deadline);
         orders.push(OrderCommand { now, cmd: activity.as_place_order(now), key: command.key.clone() });
         decided.push(Ok(orders.len() - 1));
     }

@@ -98,6 +98,14 @@ error_codes! {
     BargainExpired => ("bargain_expired", Conflict),
     BargainFinished => ("bargain_finished", Conflict),
     BargainFloorNotReached => ("bargain_floor_not_reached", Conflict),
+    // Money: ledger, withdrawals, after-sales
+    InsufficientAvailable => ("insufficient_available", Conflict),
+    WithdrawalBelowMinimum => ("withdrawal_below_minimum", Invalid),
+    WithdrawalNotPending => ("withdrawal_not_pending", Conflict),
+    ReturnWindowClosed => ("return_window_closed", Conflict),
+    NotReturnable => ("not_returnable", Conflict),
+    AfterSaleOpen => ("after_sale_open", Conflict),
+    AfterSaleNotPending => ("after_sale_not_pending", Conflict),
     // Transport and infrastructure
     BodyTooLarge => ("body_too_large", TooLarge),
     Timeout => ("timeout", Unavailable),

@@ -75,4 +75,8 @@ typed_id!(
     BargainCampaignId,
     /// One customer's bargain (砍价) in a bargain campaign.
     BargainId,
+    /// A shop owner's request to withdraw available commission.
+    WithdrawalId,
+    /// An after-sales case (售后): a return or a refund a customer asked for.
+    AfterSaleId,
 );

@@ -9,6 +9,7 @@ pub mod bargain;
 pub mod catalog;
 pub mod error;
 pub mod group_buy;
+pub mod ledger;
 pub mod ids;
 pub mod money;
 pub mod order;

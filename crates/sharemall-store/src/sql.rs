@@ -205,7 +205,9 @@ id_values!(
     CampaignId,
     GroupId,
     BargainCampaignId,
-    BargainId
+    BargainId,
+    WithdrawalId,
+    AfterSaleId
 );
 
 /// Builds a parameter list: `params![order_id, amount, now]`.

@@ -373,9 +373,13 @@ pub enum SplitPart {
 /// parts sum to the refund.
 pub fn allocate_refund(refund: Money, parts: &[Reversible]) -> Result<Vec<(SplitPart, Money)>, Error> {
     let weights: Vec<i64> = parts.iter().map(|p| p.remaining.fen()).collect();
-    let held: i64 = weights.iter().try_fold(0i64, |sum, w| sum.checked_add(*w)).ok_or_else(|| Error::internal("reversible parts overflow"))?;
+    let held: i64 =
+        weights.iter().try_fold(0i64, |sum, w| sum.checked_add(*w)).ok_or_else(|| Error::internal("reversible parts overflow"))?;
     if refund.fen() <= 0 || refund.fen() > held {
-        return Err(Error::new(ErrorCode::RefundExceedsPaid, format!("a refund of {refund} exceeds the {} it can reverse", Money::from_fen(held))));
+        return Err(Error::new(
+            ErrorCode::RefundExceedsPaid,
+            format!("a refund of {refund} exceeds the {} it can reverse", Money::from_fen(held)),
+        ));
     }
     let amounts = refund.allocate(&weights)?;
     Ok(parts.iter().zip(amounts).map(|(p, a)| (p.part, a)).filter(|(_, a)| a.fen() > 0).collect())

@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_group_seats.sql"),
         postgres: include_str!("../migrations/postgres/0010_group_seats.sql"),
     },
+    Migration {
+        version: 11,
+        name: "ledger",
+        sqlite: include_str!("../migrations/sqlite/0011_ledger.sql"),
+        postgres: include_str!("../migrations/postgres/0011_ledger.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

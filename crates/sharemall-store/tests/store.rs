@@ -24,6 +24,8 @@ mod idempotency;
 mod jobs;
 #[path = "store/joins_batch.rs"]
 mod joins_batch;
+#[path = "store/ledger.rs"]
+mod ledger;
 #[path = "store/lifecycle.rs"]
 mod lifecycle;
 #[path = "store/orders_pg.rs"]

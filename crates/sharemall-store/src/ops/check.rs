@@ -17,7 +17,7 @@ pub struct CheckResult {
 /// Most violations listed per check; the count is still exact.
 const MAX_LISTED: i64 = 20;
 
-fn run_check(sql: &mut dyn Sql, name: &'static str, universe: &str, violations: &str) -> Result<CheckResult, Error> {
+pub(crate) fn run_check(sql: &mut dyn Sql, name: &'static str, universe: &str, violations: &str) -> Result<CheckResult, Error> {
     let checked = sql.query_i64(universe, params![])?;
     let rows = sql.query(&format!("{violations} LIMIT {MAX_LISTED}"), params![])?;
     let violations = rows.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?;
@@ -98,6 +98,7 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     ];
     checks.extend(group_checks(sql)?);
     checks.extend(bargain_checks(sql)?);
+    checks.extend(crate::ops::ledger_check::ledger_checks(sql)?);
     Ok(checks)
 }
 

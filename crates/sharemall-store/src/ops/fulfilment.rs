@@ -5,7 +5,7 @@
 use sharemall_domain::order::{OrderStatus, RETURN_WINDOW_MS};
 use sharemall_domain::{Error, ErrorCode, OrderId, SupplierId, Timestamp, UserId};
 
-use crate::ops::jobs;
+use crate::ops::{jobs, ledger_orders};
 use crate::params;
 use crate::sql::Sql;
 
@@ -92,6 +92,7 @@ pub fn confirm_receipt(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: Recei
     )?;
     if changed > 0 {
         jobs::enqueue(sql, now, JOB_COMPLETE, &id.to_string(), completes_at)?;
+        ledger_orders::start_settlement_clock(sql, id, completes_at)?;
     }
     Ok(changed > 0)
 }

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::model::Payment;
 use crate::ops::groups::{self, Seated};
 use crate::ops::jobs;
+use crate::ops::ledger_orders;
 use crate::ops::orders::move_stock;
 use crate::params;
 use crate::sql::{Row, Sql};
@@ -122,8 +123,11 @@ pub fn apply_payment_success(
         "UPDATE orders SET status = $4, paid_fen = $2, paid_at = $3 WHERE id = $1 AND status = 'created'",
         params![payment.order_id, amount_fen, now, paid_status.as_str()],
     )?;
+    let amount = Money::from_fen(amount_fen);
+    ledger_orders::receive_payment(sql, now, payment.order_id, payment.id, &payment.provider, amount)?;
     if moved == 1 {
         move_stock(sql, payment.order_id, "stock_reserved", "stock_sold")?;
+        ledger_orders::split_paid_order(sql, now, payment.order_id)?;
         if group_order && groups::on_paid(sql, now, payment.order_id)? == Seated::Refunded {
             return Ok(PaymentApplied::RefundedLate);
         }
@@ -132,7 +136,7 @@ pub fn apply_payment_success(
     // The order is no longer waiting (cancelled at its deadline, or paid by another payment):
     // the customer's money goes straight back.
     sql.execute("UPDATE orders SET paid_fen = paid_fen + $2 WHERE id = $1", params![payment.order_id, amount_fen])?;
-    enqueue_refund(sql, now, payment.order_id, payment.id, Money::from_fen(amount_fen), "paid after the order closed")?;
+    enqueue_refund(sql, now, payment.order_id, payment.id, amount, "paid after the order closed")?;
     Ok(PaymentApplied::RefundedLate)
 }
 
@@ -236,13 +240,17 @@ pub fn refund_to_execute(sql: &mut dyn Sql, id: RefundId) -> Result<RefundToExec
 /// Records the provider's confirmation of a refund. Idempotent. A full refund of goods that
 /// never shipped returns their stock to the pool.
 pub fn finish_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, provider_refund_id: &str) -> Result<bool, Error> {
-    let row = sql.query_opt("SELECT order_id, amount_fen FROM refunds WHERE id = $1 AND status = 'pending'", params![id])?;
+    let row = sql.query_opt(
+        "SELECT r.order_id, r.amount_fen, p.provider FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.id = $1 AND r.status = 'pending'",
+        params![id],
+    )?;
     let Some(row) = row else { return Ok(false) };
     let order: OrderId = row.id(0)?;
     sql.execute(
         "UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, finished_at = $3 WHERE id = $1",
         params![id, provider_refund_id, now],
     )?;
+    ledger_orders::book_refund(sql, now, order, id, &row.text(2)?, row.money(1)?, None)?;
     let totals = sql.query_one(
         "UPDATE orders SET refunded_fen = refunded_fen + $2 WHERE id = $1 RETURNING paid_fen, refunded_fen, status, shipped_at",
         params![order, row.i64(1)?],

@@ -106,6 +106,10 @@ error_codes! {
     NotReturnable => ("not_returnable", Conflict),
     AfterSaleOpen => ("after_sale_open", Conflict),
     AfterSaleNotPending => ("after_sale_not_pending", Conflict),
+    PayoutFailed => ("payout_failed", Unavailable),
+    // Commission policy and the compliance guard
+    PolicyForbidden => ("policy_forbidden", Invalid),
+    PolicyInvalid => ("policy_invalid", Invalid),
     // Transport and infrastructure
     BodyTooLarge => ("body_too_large", TooLarge),
     Timeout => ("timeout", Unavailable),

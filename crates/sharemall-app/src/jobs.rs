@@ -8,9 +8,10 @@ use sharemall_store::ops::fulfilment::{self, JOB_AUTO_RECEIVE, JOB_COMPLETE, Rec
 use sharemall_store::ops::jobs::{self, Job};
 use sharemall_store::ops::orders::{self, CancelBy, JOB_CANCEL_UNPAID};
 use sharemall_store::ops::payments::JOB_EXECUTE_REFUND;
+use sharemall_store::ops::withdrawals::JOB_EXECUTE_PAYOUT;
 use std::time::Duration;
 
-use crate::{App, groups, payments, sandbox};
+use crate::{App, earnings, groups, payments, sandbox, withdrawals};
 
 /// Most jobs claimed per round.
 pub const CLAIM_BATCH: i64 = 100;
@@ -43,16 +44,22 @@ async fn run_one(app: &App, job: &Job) -> Result<(), Error> {
         }
         JOB_EXECUTE_REFUND => payments::execute_refund(app, parse_id::<RefundId>(job)?).await,
         sandbox::JOB_NOTIFY => sandbox::redeliver(app, &job.subject).await,
+        JOB_EXECUTE_PAYOUT => withdrawals::execute_payout(app, parse_id(job)?, job.attempts).await,
         other => Err(Error::internal(format!("unknown job kind {other}"))),
     }
 }
 
-/// Runs one round: settles expired groups, then claims up to [`CLAIM_BATCH`] due jobs and runs
-/// them (the refunds a sweep starts run in the same round). Returns how many jobs ran.
+/// Runs one round: settles expired groups and due commission, then claims up to
+/// [`CLAIM_BATCH`] due jobs and runs them (the refunds a sweep starts run in the same round).
+/// Returns how many jobs ran.
 pub async fn run_due(app: &App) -> Result<usize, Error> {
     let swept = groups::sweep(app).await?;
     if swept.failed + swept.platform_completed > 0 {
         tracing::info!(failed = swept.failed, platform_completed = swept.platform_completed, refunds = swept.refunds, "groups settled");
+    }
+    let settled = earnings::settle_due(app).await?;
+    if settled > 0 {
+        tracing::info!(settled, "commission settled");
     }
     let now = app.now();
     let claimed = app.store.write(move |sql| jobs::claim(sql, now, CLAIM_BATCH, LEASE_MS)).await?;

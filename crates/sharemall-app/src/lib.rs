@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod earnings;
 pub mod group_campaigns;
 pub mod groups;
 pub mod import;
@@ -25,6 +26,7 @@ pub mod shares;
 pub mod shops;
 pub mod throttle;
 pub mod tokens;
+pub mod withdrawals;
 
 use sharemall_domain::account::Role;
 use sharemall_domain::{Error, ErrorCode, Timestamp};

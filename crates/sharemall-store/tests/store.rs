@@ -42,3 +42,5 @@ mod share_stats;
 mod shares;
 #[path = "store/visits_batch.rs"]
 mod visits_batch;
+#[path = "store/withdrawals.rs"]
+mod withdrawals;

@@ -79,13 +79,17 @@ CREATE INDEX commissions_due ON commissions (settle_after) WHERE status = 'pendi
 CREATE INDEX commissions_beneficiary ON commissions (beneficiary_id, created_at);
 
 -- The sandbox payout provider's own books, as a bank would keep them: one payout per
--- merchant payout number, so asking twice pays once.
+-- merchant payout number, so asking twice pays once. `attempts` counts the requests, which
+-- lets the sandbox act out a bank that is busy for a while (see `ops::sandbox_payouts`).
 CREATE TABLE sandbox_payouts (
     id TEXT PRIMARY KEY,
     out_payout_no TEXT NOT NULL UNIQUE,
     payee TEXT NOT NULL,
     amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-    created_at INTEGER NOT NULL
+    status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'refused')),
+    attempts INTEGER NOT NULL CHECK (attempts >= 1),
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
 ) STRICT;
 
 -- The commission policy in force: one row, absent until an operator first sets it (the

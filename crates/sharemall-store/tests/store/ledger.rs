@@ -13,18 +13,18 @@ use sharemall_store::params;
 
 use crate::harness::*;
 
-const DAY_MS: i64 = 86_400_000;
+pub const DAY_MS: i64 = 86_400_000;
 
-async fn owner_of(h: &Harness, shop: ShopId) -> UserId {
+pub async fn owner_of(h: &Harness, shop: ShopId) -> UserId {
     h.id_of(format!("SELECT owner_id FROM shops WHERE id = '{shop}'")).await
 }
 
-async fn balances(h: &Harness, user: UserId) -> Balances {
+pub async fn balances(h: &Harness, user: UserId) -> Balances {
     h.store.read(move |sql| ledger::balances(sql, user)).await.expect("balances")
 }
 
 /// Pays an order in full through the sandbox records.
-async fn pay(h: &Harness, now: Timestamp, id: OrderId, customer: UserId) {
+pub async fn pay(h: &Harness, now: Timestamp, id: OrderId, customer: UserId) {
     let trade_no = format!("LG-{id}");
     let payment =
         h.store.write(move |sql| payments::create_payment(sql, now, id, customer, "sandbox", &trade_no)).await.expect("create payment");
@@ -36,7 +36,7 @@ async fn pay(h: &Harness, now: Timestamp, id: OrderId, customer: UserId) {
 }
 
 /// Ships the order and confirms receipt; returns when its return window closes.
-async fn ship_and_receive(h: &Harness, now: Timestamp, supplier: sharemall_domain::SupplierId, id: OrderId, customer: UserId) -> Timestamp {
+pub async fn ship_and_receive(h: &Harness, now: Timestamp, supplier: sharemall_domain::SupplierId, id: OrderId, customer: UserId) -> Timestamp {
     h.store.write(move |sql| fulfilment::ship(sql, now, supplier, id, "SF", "SF0000000001", DEFAULT_AUTO_RECEIVE_MS)).await.expect("ship");
     let received = now.plus_ms(DAY_MS);
     assert!(
@@ -46,7 +46,7 @@ async fn ship_and_receive(h: &Harness, now: Timestamp, supplier: sharemall_domai
 }
 
 /// Requests a refund and has the provider confirm it at once.
-async fn refund(h: &Harness, now: Timestamp, id: OrderId, fen: i64) -> RefundId {
+pub async fn refund(h: &Harness, now: Timestamp, id: OrderId, fen: i64) -> RefundId {
     let requested = h
         .store
         .write(move |sql| payments::request_refund(sql, now, id, Money::from_fen(fen), "test refund"))
@@ -57,7 +57,7 @@ async fn refund(h: &Harness, now: Timestamp, id: OrderId, fen: i64) -> RefundId 
     refund
 }
 
-async fn settle(h: &Harness, now: Timestamp) -> usize {
+pub async fn settle(h: &Harness, now: Timestamp) -> usize {
     h.store.write(move |sql| settlement::settle_due(sql, now, SETTLE_BATCH)).await.expect("settle")
 }
 

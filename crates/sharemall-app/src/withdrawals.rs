@@ -28,8 +28,12 @@ pub async fn request(
     payee: &str,
     key: Option<IdempotencyKey>,
 ) -> Result<Withdrawal, Error> {
-    let req =
-        WithdrawalRequest { user: user.user_id, amount: Money::from_fen(amount_fen), payee: payee.to_string(), provider: PAYOUT_SANDBOX.into() };
+    let req = WithdrawalRequest {
+        user: user.user_id,
+        amount: Money::from_fen(amount_fen),
+        payee: payee.to_string(),
+        provider: PAYOUT_SANDBOX.into(),
+    };
     let now = app.now();
     app.store.write(move |sql| withdrawals::request(sql, now, req, key.as_ref())).await
 }
@@ -75,8 +79,7 @@ pub enum PayoutReply {
 pub async fn pay(app: &App, withdrawal: &Withdrawal) -> Result<PayoutReply, Error> {
     match withdrawal.payout_provider.as_str() {
         PAYOUT_SANDBOX => {
-            let (now, out_no, payee, amount) =
-                (app.now(), withdrawal.id.to_string(), withdrawal.payee.clone(), withdrawal.amount_fen);
+            let (now, out_no, payee, amount) = (app.now(), withdrawal.id.to_string(), withdrawal.payee.clone(), withdrawal.amount_fen);
             let answer = app.store.write(move |sql| sandbox_payouts::payout(sql, now, &out_no, &payee, amount)).await?;
             Ok(match answer {
                 SandboxPayout::Paid(id) => PayoutReply::Paid { provider_payout_id: id },

@@ -193,9 +193,13 @@ fn return_to_available(sql: &mut dyn Sql, now: Timestamp, id: WithdrawalId, user
 /// How a payout attempt ended, as the provider said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayoutOutcome {
-    Paid { provider_payout_id: String },
+    Paid {
+        provider_payout_id: String,
+    },
     /// Refused for good (a closed account, a wrong name): the money goes back to available.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// Records a payout's outcome on an approved withdrawal. Idempotent: a second report of the

@@ -36,7 +36,13 @@ pub async fn pay(h: &Harness, now: Timestamp, id: OrderId, customer: UserId) {
 }
 
 /// Ships the order and confirms receipt; returns when its return window closes.
-pub async fn ship_and_receive(h: &Harness, now: Timestamp, supplier: sharemall_domain::SupplierId, id: OrderId, customer: UserId) -> Timestamp {
+pub async fn ship_and_receive(
+    h: &Harness,
+    now: Timestamp,
+    supplier: sharemall_domain::SupplierId,
+    id: OrderId,
+    customer: UserId,
+) -> Timestamp {
     h.store.write(move |sql| fulfilment::ship(sql, now, supplier, id, "SF", "SF0000000001", DEFAULT_AUTO_RECEIVE_MS)).await.expect("ship");
     let received = now.plus_ms(DAY_MS);
     assert!(

@@ -31,7 +31,13 @@ async fn ask(h: &Harness, now: Timestamp, user: UserId, fen: i64, payee: &str) -
     h.store.write(move |sql| withdrawals::request(sql, now, req, None)).await
 }
 
-async fn decide(h: &Harness, now: Timestamp, id: WithdrawalId, operator: UserId, d: Decision) -> Result<Withdrawal, sharemall_domain::Error> {
+async fn decide(
+    h: &Harness,
+    now: Timestamp,
+    id: WithdrawalId,
+    operator: UserId,
+    d: Decision,
+) -> Result<Withdrawal, sharemall_domain::Error> {
     h.store.write(move |sql| withdrawals::decide(sql, now, id, operator, d)).await
 }
 

@@ -6,6 +6,7 @@ pub mod bargains;
 pub mod catalog;
 pub mod group_campaigns;
 pub mod groups;
+pub mod money;
 pub mod orders;
 pub mod share_media;
 pub mod share_stats;
@@ -48,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(bargains::routes())
         .merge(orders::routes())
+        .merge(money::routes())
         .merge(shares::routes())
         .merge(share_stats::routes())
         .merge(share_media::routes())

@@ -12,6 +12,7 @@ mod group_campaigns;
 mod group_pages;
 mod groups;
 mod helpers;
+mod money;
 mod orders;
 mod payments;
 mod scoping;

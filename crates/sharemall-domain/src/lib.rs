@@ -7,6 +7,7 @@
 pub mod account;
 pub mod bargain;
 pub mod catalog;
+pub mod compliance;
 pub mod error;
 pub mod group_buy;
 pub mod ids;

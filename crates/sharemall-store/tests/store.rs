@@ -32,6 +32,8 @@ mod lifecycle;
 mod orders_pg;
 #[path = "store/parcel_cards.rs"]
 mod parcel_cards;
+#[path = "store/policy.rs"]
+mod policy;
 #[path = "store/queries.rs"]
 mod queries;
 #[path = "store/races.rs"]

@@ -21,9 +21,15 @@ pub fn open_shop(
     registration: Option<&str>,
 ) -> Result<ShopId, Error> {
     let id = ShopId::new();
+    // The invite tree (SPEC 3.8): whoever owns the shop the new owner is bound to invited them.
+    // Opening is free either way; with an acknowledged depth-2 policy the inviter earns a share
+    // of the new owner's sales, never a reward for the invitation itself.
     let inserted = sql.execute(
-        "INSERT INTO shops (id, owner_id, name, intro, registration, opened_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner_id) DO NOTHING",
-        params![id, owner, name, intro, registration, now],
+        "INSERT INTO shops (id, owner_id, name, intro, registration, opened_at, invited_by) \
+         SELECT $1, $2, $3, $4, $5, $6, (SELECT s.owner_id FROM customer_bindings b JOIN shops s ON s.id = b.shop_id \
+                                          WHERE b.visitor = $7 AND s.owner_id <> $2) \
+         WHERE 1 = 1 ON CONFLICT (owner_id) DO NOTHING",
+        params![id, owner, name, intro, registration, now, format!("u:{owner}")],
     )?;
     if inserted == 0 {
         return Err(Error::new(ErrorCode::ShopAlreadyOpen, "you already have a shop"));

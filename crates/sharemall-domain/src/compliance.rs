@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::COMMISSION_CAP_BPS;
 use crate::error::{Error, ErrorCode};
 
+mod audit;
 mod policy_file;
 
+pub use audit::{ALERT_TREE_DEPTH, ALERT_TREE_SIZE, AuditFacts, AuditReport, Finding, audit};
 pub use policy_file::{KNOWN_KEYS, parse_policy_toml, policy_from_table, policy_to_toml};
 
 /// A rule of the guard. Its code is stable (the API and the audit report use it).

@@ -130,3 +130,55 @@ fn every_rule_has_a_distinct_code_and_a_citation() {
     assert_eq!(codes.len(), Rule::ALL.len());
     assert!(Rule::ALL.iter().all(|r| r.citation().contains('《')));
 }
+
+fn facts(depth: u32, size: u64) -> AuditFacts {
+    AuditFacts {
+        policy: CommissionPolicy::DEFAULT,
+        invite_tree_max_depth: depth,
+        invite_tree_largest_size: size,
+        transfers_not_tied_to_order_line: 0,
+        charges_without_goods: 0,
+        live_bargain_campaigns: 0,
+    }
+}
+
+#[test]
+fn the_audit_alerts_when_the_invite_tree_crosses_both_thresholds() {
+    for (depth, size) in [(2, 100), (3, 29), (9, 1)] {
+        let report = audit(facts(depth, size));
+        assert!(report.is_clean() && report.alerts.is_empty(), "{depth} levels, {size} people");
+    }
+    let criminal_line = audit(facts(3, 30));
+    assert!(criminal_line.is_clean(), "no money flows past level 2, so the tree alone is no violation");
+    assert_eq!(criminal_line.alerts.iter().map(|a| a.rule).collect::<Vec<_>>(), vec![Rule::MaxDepth]);
+    assert!(criminal_line.render_text().contains("Alerts: 1"));
+
+    let stored_before_the_guard = audit(AuditFacts { policy: policy(|p| p.depth = 3), ..facts(1, 1) });
+    assert!(!stored_before_the_guard.is_clean());
+    assert!(stored_before_the_guard.render_text().contains("VIOLATIONS FOUND"));
+
+    let untied = audit(AuditFacts { transfers_not_tied_to_order_line: 1, ..facts(1, 1) });
+    assert_eq!(untied.violations.iter().map(|v| v.rule).collect::<Vec<_>>(), vec![Rule::NoRecruitmentReward]);
+    let fee = audit(AuditFacts { charges_without_goods: 2, ..facts(1, 1) });
+    assert_eq!(fee.violations.iter().map(|v| v.rule).collect::<Vec<_>>(), vec![Rule::NoEntryFee]);
+    let text = fee.render_text();
+    assert!(text.contains("[no_entry_fee]") && text.contains(Rule::NoEntryFee.citation()), "{text}");
+}
+
+#[test]
+fn the_audit_reports_depth_two_and_the_wechat_warning() {
+    let mut f = facts(2, 3);
+    f.policy = policy(|p| {
+        p.depth = 2;
+        p.acknowledge_second_level_risk = true;
+        p.rate_bps = 2_000;
+        p.second_level_rate_bps = 500;
+    });
+    f.live_bargain_campaigns = 1;
+    let report = audit(f);
+    assert!(report.is_clean());
+    assert_eq!(report.risks[0].rule, Rule::SecondLevelAcknowledged);
+    assert!(report.wechat_h5_warning.as_deref().is_some_and(|w| w.contains("诱导分享")));
+    let text = report.render_text();
+    assert!(text.contains("[second_level_acknowledged]") && text.contains("WeChat H5") && text.contains("Result: clean"), "{text}");
+}

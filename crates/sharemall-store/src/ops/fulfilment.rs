@@ -65,7 +65,8 @@ pub enum ReceiveBy {
     },
 }
 
-/// Confirms receipt; starts the return window. Returns whether anything changed.
+/// Confirms receipt; starts the return window (7 days plus the policy's settlement buffer, or
+/// `settle_buffer_ms` while no policy is set). Returns whether anything changed.
 pub fn confirm_receipt(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: ReceiveBy, settle_buffer_ms: i64) -> Result<bool, Error> {
     let row = sql
         .query_opt("SELECT status, customer_id, shipped_at FROM orders WHERE id = $1", params![id])?
@@ -85,7 +86,8 @@ pub fn confirm_receipt(sql: &mut dyn Sql, now: Timestamp, id: OrderId, by: Recei
             }
         }
     }
-    let completes_at = now.plus_ms(RETURN_WINDOW_MS).plus_ms(settle_buffer_ms);
+    let buffer_ms = crate::ops::policy::settle_buffer_ms(sql, settle_buffer_ms)?;
+    let completes_at = now.plus_ms(RETURN_WINDOW_MS).plus_ms(buffer_ms);
     let changed = sql.execute(
         "UPDATE orders SET status = 'received', received_at = $2, completes_at = $3 WHERE id = $1 AND status = 'shipped'",
         params![id, now, completes_at],

@@ -8,6 +8,7 @@ pub mod bargains;
 pub mod cart;
 pub mod catalog;
 pub mod check;
+pub mod compliance;
 pub mod earnings;
 pub mod fulfilment;
 pub mod group_campaigns;

@@ -23,6 +23,16 @@ pub fn current(sql: &mut dyn Sql) -> Result<SplitTerms, Error> {
     Ok(SplitTerms { depth: p.depth, rate_bps: p.rate_bps, second_level_rate_bps: p.second_level_rate_bps })
 }
 
+/// The settlement buffer in force: the stored policy's, or `default_ms` (the settings file's)
+/// until an operator has set a policy.
+pub fn settle_buffer_ms(sql: &mut dyn Sql, default_ms: i64) -> Result<i64, Error> {
+    let days = sql.query_opt("SELECT settle_buffer_days FROM commission_policy WHERE id = 1", params![])?;
+    match days {
+        Some(row) => Ok(row.i64(0)?.saturating_mul(sharemall_domain::time::DAY_MS)),
+        None => Ok(default_ms),
+    }
+}
+
 pub fn load(sql: &mut dyn Sql) -> Result<CommissionPolicy, Error> {
     let row = sql.query_opt(
         "SELECT depth, rate_bps, second_level_rate_bps, acknowledge_second_level_risk, settle_buffer_days, binding, protection_days \

@@ -6,9 +6,9 @@ use sharemall_domain::account::Role;
 use sharemall_domain::compliance::{CommissionPolicy, Rule};
 use sharemall_domain::share::{BindingPolicy, Channel, ShareCode};
 use sharemall_domain::{ErrorCode, UserId};
-use sharemall_store::ops::policy;
 use sharemall_store::ops::shares::{self, NewShare, ShareTarget, VisitCommand};
 use sharemall_store::ops::shops;
+use sharemall_store::ops::{compliance, policy};
 use sharemall_store::params;
 
 use crate::harness::*;
@@ -103,6 +103,15 @@ backend_test! {
             rows.iter().map(|r| Ok((r.id::<UserId>(0)?, r.i64(1)?))).collect::<Result<Vec<_>, sharemall_domain::Error>>()
         }).await.expect("own order's commissions");
         assert_eq!(own_lines, vec![(inviter, 1)]);
+
+        // The audit counts the invite tree (the inviter's shop, then the new one) and finds
+        // every commission tied to an order line and no charge without goods.
+        let facts = h.store.read(|sql| compliance::audit_facts(sql, T0)).await.expect("audit facts");
+        assert_eq!((facts.invite_tree_max_depth, facts.invite_tree_largest_size), (2, 2));
+        assert_eq!((facts.transfers_not_tied_to_order_line, facts.charges_without_goods, facts.policy.depth), (0, 0, 2));
+        let report = sharemall_domain::compliance::audit(facts);
+        assert!(report.is_clean(), "{}", report.render_text());
+        assert_eq!(report.risks.len(), 1);
         h.assert_consistent("self-referral at depth two").await;
     }
 }

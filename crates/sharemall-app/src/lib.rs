@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod orders;
 pub mod parcel_cards;
 pub mod payments;
+pub mod policy;
 pub mod sandbox;
 pub mod session_cache;
 pub mod share_media;

@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod demo_activities;
 mod import;
+mod policy_cmd;
 mod run;
 mod settings;
 
@@ -55,12 +56,43 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Show or set the commission policy (passes the compliance guard).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Compliance reports.
+    Compliance {
+        #[command(subcommand)]
+        command: ComplianceCommand,
+    },
     /// Import products from a CSV file for a supplier.
     Import {
         /// The supplier's sign-in (phone or e-mail).
         #[arg(long)]
         supplier: String,
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print the policy in force as a policy file.
+    Show,
+    /// Set the policy from a file with a `[commission]` table; refused policies change nothing.
+    Set {
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ComplianceCommand {
+    /// The audit report (SPEC 3.8); exits non-zero on any violation.
+    Audit {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -131,6 +163,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let user = sharemall_app::accounts::create_user(&app, &login, &password, &name, roles).await?;
             println!("created user {} ({}) with roles {:?}", user.login, user.user_id, user.roles);
         }
+        Command::Policy { command: PolicyCommand::Show } => return policy_cmd::show(settings).await,
+        Command::Policy { command: PolicyCommand::Set { file } } => return policy_cmd::set(settings, &file).await,
+        Command::Compliance { command: ComplianceCommand::Audit { json } } => return policy_cmd::audit(settings, json).await,
         Command::Import { supplier, file } => import::run(settings, &supplier, &file).await?,
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -8,6 +8,7 @@ pub mod group_campaigns;
 pub mod groups;
 pub mod money;
 pub mod orders;
+pub mod policy;
 pub mod share_media;
 pub mod share_stats;
 pub mod shares;
@@ -50,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(bargains::routes())
         .merge(orders::routes())
         .merge(money::routes())
+        .merge(policy::routes())
         .merge(shares::routes())
         .merge(share_stats::routes())
         .merge(share_media::routes())

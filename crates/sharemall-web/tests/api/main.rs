@@ -15,6 +15,7 @@ mod helpers;
 mod money;
 mod orders;
 mod payments;
+mod policy;
 mod scoping;
 mod share_media;
 mod share_stats;

@@ -13,6 +13,7 @@ mod console;
 mod console_bargains;
 mod console_card;
 mod console_groups;
+mod console_money;
 mod console_shares;
 mod groups;
 mod my_bargains;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(orders::routes())
         .merge(console::routes())
         .merge(console_shares::routes())
+        .merge(console_money::routes())
         .merge(console_card::routes())
         .merge(groups::routes())
         .merge(my_groups::routes())

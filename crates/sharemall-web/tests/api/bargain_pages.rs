@@ -11,31 +11,31 @@ use crate::helpers::*;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 /// A page as a browser gets it (`?lang=` in the path picks the language).
-async fn page(app: &TestApp, path: &str, token: Option<&str>) -> Resp {
+pub(crate) async fn page(app: &TestApp, path: &str, token: Option<&str>) -> Resp {
     app.send(TestApp::with_token(app.client.get(app.url(path)), token)).await
 }
 
 /// An HTML page that must render.
 #[track_caller]
-fn html(resp: &Resp) -> &str {
+pub(crate) fn html(resp: &Resp) -> &str {
     assert_eq!(resp.status, 200, "expected a page, got {}: {}", resp.status, resp.text);
     assert!(resp.content_type.starts_with("text/html"), "not HTML: {}", resp.content_type);
     &resp.text
 }
 
-fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// What a form post answered: the status, where it redirected (if it did) and the page.
-struct Answer {
-    status: u16,
-    location: Option<String>,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) text: String,
 }
 
 /// POSTs a form as a browser does (redirects are not followed).
-async fn post_form(app: &TestApp, path: &str, token: Option<&str>, fields: &[(&str, &str)]) -> Answer {
+pub(crate) async fn post_form(app: &TestApp, path: &str, token: Option<&str>, fields: &[(&str, &str)]) -> Answer {
     let request = app.client.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body(form(fields));
     let resp = TestApp::with_token(request, token).send().await.expect("form post");
     let status = resp.status().as_u16();
@@ -45,7 +45,7 @@ async fn post_form(app: &TestApp, path: &str, token: Option<&str>, fields: &[(&s
 
 /// Where a form post redirected to.
 #[track_caller]
-fn location(resp: &Answer) -> String {
+pub(crate) fn location(resp: &Answer) -> String {
     assert_eq!(resp.status, 303, "expected a redirect, got {}: {}", resp.status, resp.text);
     resp.location.clone().expect("a location")
 }

@@ -13,6 +13,7 @@ mod group_pages;
 mod groups;
 mod helpers;
 mod money;
+mod money_pages;
 mod orders;
 mod payments;
 mod policy;

@@ -41,7 +41,8 @@ fn invalid(message: impl Into<String>) -> Error {
 }
 
 fn forbidden_key(key: &str) -> Option<Error> {
-    let lower = key.to_lowercase();
+    // `Join-Price`, `join price` and `join_price` name the same mechanic.
+    let lower = key.to_lowercase().replace(['-', ' ', '.'], "_");
     FORBIDDEN_FRAGMENTS
         .iter()
         .find(|(fragment, _)| lower.contains(fragment))

@@ -67,6 +67,7 @@ fn forbidden_policy_files_are_refused() {
         ("[commission]\noverride_bps = 200\n", Rule::NoTeamBonus),
         ("[commission]\nthird_level_rate_bps = 100\n", Rule::MaxDepth),
         ("[team_bonus]\nrate_bps = 100\n", Rule::NoTeamBonus),
+        ("[commission]\n\"Join-Price\" = 100\n", Rule::NoEntryFee),
         ("[commission]\ndepth = 2\nsecond_level_rate_bps = 500\n", Rule::SecondLevelAcknowledged),
     ];
     for (text, rule) in cases {

@@ -53,6 +53,9 @@ CREATE TABLE ledger_transfers (
 CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account, created_at);
 CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account, created_at);
 CREATE INDEX ledger_transfers_order ON ledger_transfers (order_id) WHERE order_id IS NOT NULL;
+-- The checks and the audit sum a refund's and a withdrawal's transfers.
+CREATE INDEX ledger_transfers_refund ON ledger_transfers (refund_id) WHERE refund_id IS NOT NULL;
+CREATE INDEX ledger_transfers_withdrawal ON ledger_transfers (withdrawal_id) WHERE withdrawal_id IS NOT NULL;
 
 -- One beneficiary's commission on one order line: pending until the return window closes,
 -- then settled (available); voided when refunds took all of it first. Level 3 cannot be stored.

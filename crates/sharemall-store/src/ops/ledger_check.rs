@@ -34,6 +34,18 @@ fn transfer_shapes() -> String {
         .join(" OR ")
 }
 
+/// Commission earned per (order line, beneficiary), summed once in one pass: joined to
+/// `commissions` rather than summed per row, so the check stays linear however the planner
+/// estimates a correlated lookup. The beneficiary is the account key after its kind's prefix
+/// (`commission_pending:` is 19 characters, `commission_available:` 21).
+const EARNED: &str = "SELECT order_id, line_no, substr(credit_account, 20) AS beneficiary_id, CAST(SUM(amount_fen) AS BIGINT) AS fen \
+     FROM ledger_transfers WHERE kind = 'commission_earned' GROUP BY order_id, line_no, credit_account";
+/// Commission given back per (order line, beneficiary): voided from pending, clawed back from available.
+const REVERSED: &str = "SELECT order_id, line_no, \
+     CASE WHEN kind = 'commission_voided' THEN substr(debit_account, 20) ELSE substr(debit_account, 22) END AS beneficiary_id, \
+     CAST(SUM(amount_fen) AS BIGINT) AS fen FROM ledger_transfers WHERE kind IN ('commission_voided', 'commission_clawback') \
+     GROUP BY order_id, line_no, CASE WHEN kind = 'commission_voided' THEN substr(debit_account, 20) ELSE substr(debit_account, 22) END";
+
 pub fn ledger_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     use TransferKind as K;
     let split = order_sum(&[K::SupplierShare, K::CommissionEarned, K::PlatformShare, K::ShippingShare]);
@@ -99,13 +111,11 @@ pub fn ledger_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             &format!(
                 "SELECT c.order_id || '/' || CAST(c.line_no AS TEXT) FROM commissions c GROUP BY c.order_id, c.line_no, c.base_fen \
                  HAVING SUM(c.amount_fen) * 10000 > c.base_fen * {COMMISSION_CAP_BPS} OR MAX(c.level) > 2 \
-                 UNION ALL SELECT c.order_id || '/' || CAST(c.line_no AS TEXT) FROM commissions c WHERE \
-                 (c.status = 'voided' AND c.reversed_fen <> c.amount_fen) OR \
-                 c.amount_fen <> (SELECT CAST(COALESCE(SUM(t.amount_fen), 0) AS BIGINT) FROM ledger_transfers t \
-                     WHERE t.order_id = c.order_id AND t.line_no = c.line_no AND t.kind = 'commission_earned' AND t.credit_account = 'commission_pending:' || c.beneficiary_id) \
-                 OR c.reversed_fen <> (SELECT CAST(COALESCE(SUM(t.amount_fen), 0) AS BIGINT) FROM ledger_transfers t \
-                     WHERE t.order_id = c.order_id AND t.line_no = c.line_no AND t.kind IN ('commission_voided', 'commission_clawback') \
-                     AND t.debit_account IN ('commission_pending:' || c.beneficiary_id, 'commission_available:' || c.beneficiary_id))"
+                 UNION ALL SELECT c.order_id || '/' || CAST(c.line_no AS TEXT) FROM commissions c \
+                 LEFT JOIN ({EARNED}) e ON e.order_id = c.order_id AND e.line_no = c.line_no AND e.beneficiary_id = c.beneficiary_id \
+                 LEFT JOIN ({REVERSED}) r ON r.order_id = c.order_id AND r.line_no = c.line_no AND r.beneficiary_id = c.beneficiary_id \
+                 WHERE (c.status = 'voided' AND c.reversed_fen <> c.amount_fen) \
+                 OR c.amount_fen <> COALESCE(e.fen, 0) OR c.reversed_fen <> COALESCE(r.fen, 0)"
             ),
         )?,
         run_check(

@@ -119,6 +119,23 @@ backend_test! {
         assert_eq!(balances(&h, owner).await.pending_fen, 300);
         h.assert_consistent("half refunded").await;
 
+        // A commission row that disagrees with its transfers is reported by the checker.
+        let shift = |delta: i64| {
+            let store = h.store.clone();
+            async move {
+                store
+                    .write(move |sql| sql.execute("UPDATE commissions SET reversed_fen = reversed_fen + $1", params![delta]).map(|_| ()))
+                    .await
+                    .expect("tamper")
+            }
+        };
+        shift(1).await;
+        let results = h.store.read(sharemall_store::ops::check::check_all).await.expect("check_all");
+        let broken: Vec<_> = results.iter().filter(|r| !r.violations.is_empty()).map(|r| r.name).collect();
+        assert!(broken.iter().any(|name| name.starts_with("commission:")), "{broken:?}");
+        shift(-1).await;
+        h.assert_consistent("restored").await;
+
         refund(&h, T0.plus_ms(2_000), id, 3_400).await;
         assert_eq!(balances(&h, owner).await, Balances::default());
         assert_eq!(h.count("SELECT COUNT(*) FROM commissions WHERE status = 'voided' AND reversed_fen = amount_fen").await, 1);

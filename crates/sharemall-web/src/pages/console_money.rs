@@ -3,10 +3,10 @@
 //! commission policy editor and the compliance audit.
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use axum::{Form, response::IntoResponse};
 use serde::Deserialize;
 use sharemall_app::{earnings, policy, withdrawals};
 use sharemall_domain::compliance::{AuditReport, policy_to_toml};
@@ -246,5 +246,4 @@ async fn save_policy(State(state): State<AppState>, ctx: Ctx, Form(form): Form<P
         }
         Err(e) => Err(e.into()),
     }
-    .map(IntoResponse::into_response)
 }

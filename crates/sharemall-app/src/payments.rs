@@ -33,7 +33,9 @@ pub async fn start_payment(
         return Err(Error::invalid(format!("unknown payment provider '{provider}'")));
     }
     let (now, user) = (app.now(), customer.user_id);
-    let out_trade_no = format!("SM{}", new_token());
+    // At most 32 characters, as WeChat Pay allows: "SM" and 30 of the token's 32 hex digits
+    // (120 random bits).
+    let out_trade_no = format!("SM{}", new_token().get(..30).unwrap_or_default());
     let payment = app
         .store
         .write(move |sql| {

@@ -193,6 +193,27 @@ fn to_json(body: &impl Serialize) -> Result<Vec<u8>, ProviderError> {
 }
 
 impl WechatPay {
+    /// The fields every order request carries; JSAPI adds the payer, H5 the scene.
+    fn order_body<'a>(
+        &'a self,
+        description: &'a str,
+        out_trade_no: &'a str,
+        time_expire: Option<&'a str>,
+        amount_fen: i64,
+    ) -> OrderBody<'a> {
+        OrderBody {
+            appid: &self.appid,
+            mchid: &self.mchid,
+            description,
+            out_trade_no,
+            time_expire,
+            notify_url: &self.notify_url,
+            amount: Amount { total: amount_fen, currency: CURRENCY },
+            payer: None,
+            scene_info: None,
+        }
+    }
+
     /// Creates a JSAPI order (`POST /v3/pay/transactions/jsapi`) and signs the pay parameters
     /// for the page. Repeating it with the same `out_trade_no` and fields returns the same
     /// `prepay_id`.
@@ -203,15 +224,8 @@ impl WechatPay {
         text("openid", &order.openid, 128)?;
         time_expire(order.time_expire.as_deref())?;
         let body = OrderBody {
-            appid: &self.appid,
-            mchid: &self.mchid,
-            description: &order.description,
-            out_trade_no: &order.out_trade_no,
-            time_expire: order.time_expire.as_deref(),
-            notify_url: &self.notify_url,
-            amount: Amount { total: order.amount_fen, currency: CURRENCY },
             payer: Some(Payer { openid: &order.openid }),
-            scene_info: None,
+            ..self.order_body(&order.description, &order.out_trade_no, order.time_expire.as_deref(), order.amount_fen)
         };
         let answer = self.call(Method::POST, "/v3/pay/transactions/jsapi", Some(to_json(&body)?)).await?;
         let PrepayAnswer { prepay_id } = Self::parse(&answer, "JSAPI order")?;
@@ -243,15 +257,8 @@ impl WechatPay {
         }
         time_expire(order.time_expire.as_deref())?;
         let body = OrderBody {
-            appid: &self.appid,
-            mchid: &self.mchid,
-            description: &order.description,
-            out_trade_no: &order.out_trade_no,
-            time_expire: order.time_expire.as_deref(),
-            notify_url: &self.notify_url,
-            amount: Amount { total: order.amount_fen, currency: CURRENCY },
-            payer: None,
             scene_info: Some(SceneInfo { payer_client_ip: &order.payer_client_ip, h5_info: H5Info { kind: "Wap" } }),
+            ..self.order_body(&order.description, &order.out_trade_no, order.time_expire.as_deref(), order.amount_fen)
         };
         let answer = self.call(Method::POST, "/v3/pay/transactions/h5", Some(to_json(&body)?)).await?;
         Self::parse(&answer, "H5 order")

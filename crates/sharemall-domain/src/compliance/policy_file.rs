@@ -130,29 +130,29 @@ pub fn policy_to_toml(policy: &CommissionPolicy) -> String {
          # no third level, no entry fee, no recruitment reward, no team bonus, at most 30% per line.\n\
          [commission]\n",
     );
-    out.push_str(&format!(
-        "# 1: only the attributed shop's owner earns; 2: their inviter too (needs the acknowledgement).\ndepth = {}\n",
-        policy.depth
-    ));
-    out.push_str(&format!(
-        "# The first-level ceiling in basis points: a line pays its SKU's rate, never more.\nrate_bps = {}\n",
-        policy.rate_bps
-    ));
-    out.push_str(&format!(
-        "# What the inviter earns at depth 2, in basis points (0 at depth 1).\nsecond_level_rate_bps = {}\n",
-        policy.second_level_rate_bps
-    ));
-    out.push_str(&format!(
-        "# Depth 2 is a legal risk; set true only after reading the compliance audit.\nacknowledge_second_level_risk = {}\n",
-        policy.acknowledge_second_level_risk
-    ));
-    out.push_str(&format!(
-        "# Days after the 7-day return window before commission settles (0 to 30).\nsettle_buffer_days = {}\n",
-        policy.settle_buffer_days
-    ));
-    out.push_str(&format!(
-        "# \"protected\": the first share visit binds for protection_days; \"permanent\": for good.\nbinding = \"{binding}\"\n"
-    ));
+    let keys: [(&str, &str, String); 6] = [
+        ("1: only the attributed shop's owner earns; 2: their inviter too (needs the acknowledgement).", "depth", policy.depth.to_string()),
+        ("The first-level ceiling in basis points: a line pays its SKU's rate, never more.", "rate_bps", policy.rate_bps.to_string()),
+        (
+            "What the inviter earns at depth 2, in basis points (0 at depth 1).",
+            "second_level_rate_bps",
+            policy.second_level_rate_bps.to_string(),
+        ),
+        (
+            "Depth 2 is a legal risk; set true only after reading the compliance audit.",
+            "acknowledge_second_level_risk",
+            policy.acknowledge_second_level_risk.to_string(),
+        ),
+        (
+            "Days after the 7-day return window before commission settles (0 to 30).",
+            "settle_buffer_days",
+            policy.settle_buffer_days.to_string(),
+        ),
+        ("\"protected\": the first share visit binds for protection_days; \"permanent\": for good.", "binding", format!("\"{binding}\"")),
+    ];
+    for (comment, key, value) in keys {
+        out.push_str(&format!("# {comment}\n{key} = {value}\n"));
+    }
     if let Some(days) = days {
         out.push_str(&format!("protection_days = {days}\n"));
     }

@@ -22,9 +22,13 @@ pub async fn set_from_json(app: &App, operator: &SessionUser, body: &[u8]) -> Re
     save(app, Some(operator), policy_from_table(&table)?).await
 }
 
-/// Sets the policy from a policy file's text (`sharemall policy set --file`).
-pub async fn set_from_toml(app: &App, text: &str) -> Result<Vec<Risk>, Error> {
-    save(app, None, parse_policy_toml(text)?).await
+/// Sets the policy from a policy file's text: the console's editor (an operator, recorded as
+/// the one who set it) or `sharemall policy set --file` (`None`: the machine's own operator).
+pub async fn set_from_toml(app: &App, by: Option<&SessionUser>, text: &str) -> Result<Vec<Risk>, Error> {
+    if let Some(user) = by {
+        require(user, Role::Operator)?;
+    }
+    save(app, by, parse_policy_toml(text)?).await
 }
 
 async fn save(app: &App, by: Option<&SessionUser>, policy: CommissionPolicy) -> Result<Vec<Risk>, Error> {

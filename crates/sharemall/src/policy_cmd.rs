@@ -24,7 +24,7 @@ pub async fn set(settings: Settings, file: &Path) -> anyhow::Result<ExitCode> {
     }
     let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let app = crate::run::open_app(&settings).await?;
-    match sharemall_app::policy::set_from_toml(&app, &text).await {
+    match sharemall_app::policy::set_from_toml(&app, None, &text).await {
         Ok(risks) => {
             println!("policy saved");
             for risk in risks {

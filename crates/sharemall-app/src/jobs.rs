@@ -4,6 +4,7 @@
 //! re-run after a crash does nothing twice.
 
 use sharemall_domain::{Error, OrderId, RefundId};
+use sharemall_store::ops::after_sales::JOB_AFTER_SALE_DEADLINE;
 use sharemall_store::ops::fulfilment::{self, JOB_AUTO_RECEIVE, JOB_COMPLETE, ReceiveBy};
 use sharemall_store::ops::jobs::{self, Job};
 use sharemall_store::ops::orders::{self, CancelBy, JOB_CANCEL_UNPAID};
@@ -11,7 +12,7 @@ use sharemall_store::ops::payments::JOB_EXECUTE_REFUND;
 use sharemall_store::ops::withdrawals::JOB_EXECUTE_PAYOUT;
 use std::time::Duration;
 
-use crate::{App, earnings, groups, payments, sandbox, withdrawals};
+use crate::{App, after_sales, earnings, groups, payments, sandbox, withdrawals};
 
 /// Most jobs claimed per round.
 pub const CLAIM_BATCH: i64 = 100;
@@ -45,6 +46,7 @@ async fn run_one(app: &App, job: &Job) -> Result<(), Error> {
         JOB_EXECUTE_REFUND => payments::execute_refund(app, parse_id::<RefundId>(job)?).await,
         sandbox::JOB_NOTIFY => sandbox::redeliver(app, &job.subject).await,
         JOB_EXECUTE_PAYOUT => withdrawals::execute_payout(app, parse_id(job)?, job.attempts).await,
+        JOB_AFTER_SALE_DEADLINE => after_sales::on_deadline(app, parse_id(job)?).await,
         other => Err(Error::internal(format!("unknown job kind {other}"))),
     }
 }

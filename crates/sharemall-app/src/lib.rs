@@ -4,6 +4,7 @@
 //! Handlers in the web crate call these functions and contain no SQL and no business rules.
 
 pub mod accounts;
+pub mod after_sales;
 pub mod bargains;
 pub mod catalog;
 pub mod clock;

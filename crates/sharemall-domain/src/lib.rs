@@ -5,6 +5,7 @@
 //! fake clock and in the deterministic simulation.
 
 pub mod account;
+pub mod after_sale;
 pub mod bargain;
 pub mod catalog;
 pub mod compliance;

@@ -27,7 +27,7 @@ pub enum OrderStatus {
     ToShip,
     Shipped,
     Received,
-    /// Return window closed: final.
+    /// The no-reason return window closed; a quality return (15 days) may still refund it.
     Completed,
     /// Cancelled before payment: stock released.
     Cancelled,
@@ -102,6 +102,8 @@ impl OrderStatus {
                 | (Shipped, Refunding)
                 | (Received, Completed)
                 | (Received, Refunding)
+                // A quality return of everything may come after the 7-day window closed.
+                | (Completed, Refunding)
                 | (Refunding, Refunded)
         )
     }
@@ -148,10 +150,14 @@ mod tests {
 
     #[test]
     fn final_states_go_nowhere() {
-        for terminal in [OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Refunded] {
+        for terminal in [OrderStatus::Cancelled, OrderStatus::Refunded] {
             for next in OrderStatus::ALL {
                 assert!(!terminal.can_become(next));
             }
+        }
+        // The window has closed: only a quality return of everything still refunds it.
+        for next in OrderStatus::ALL {
+            assert_eq!(OrderStatus::Completed.can_become(next), next == OrderStatus::Refunding);
         }
     }
 

@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_ledger.sql"),
         postgres: include_str!("../migrations/postgres/0011_ledger.sql"),
     },
+    Migration {
+        version: 12,
+        name: "after_sales",
+        sqlite: include_str!("../migrations/sqlite/0012_after_sales.sql"),
+        postgres: include_str!("../migrations/postgres/0012_after_sales.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

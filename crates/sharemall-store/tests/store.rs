@@ -8,6 +8,8 @@
 #[path = "store/harness.rs"]
 mod harness;
 
+#[path = "store/after_sales.rs"]
+mod after_sales;
 #[path = "store/bargain_shares.rs"]
 mod bargain_shares;
 #[path = "store/bargains.rs"]

@@ -30,14 +30,19 @@ const SOLD: &str = "('awaiting_group', 'to_ship', 'shipped', 'received', 'comple
 pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     // One aggregate pass over the order lines per check (no per-SKU lookups, so no index on
     // order_items.sku_id is needed on the hot insert path).
-    let per_sku = |column: &str, orders_filter: &str| {
+    let per_sku = |column: &str, units: &str, orders_filter: &str| {
         format!(
-            "SELECT s.id FROM skus s LEFT JOIN (SELECT i.sku_id AS sku_id, CAST(SUM(i.quantity) AS BIGINT) AS q FROM order_items i \
+            "SELECT s.id FROM skus s LEFT JOIN (SELECT i.sku_id AS sku_id, CAST(SUM({units}) AS BIGINT) AS q FROM order_items i \
              JOIN orders o ON o.id = i.order_id WHERE {orders_filter} GROUP BY i.sku_id) t ON t.sku_id = s.id WHERE s.{column} <> COALESCE(t.q, 0)"
         )
     };
-    let reserved_per_sku = per_sku("stock_reserved", "o.status = 'created'");
-    let sold_per_sku = per_sku("stock_sold", &format!("o.status IN {SOLD} OR (o.status = 'refunded' AND o.shipped_at IS NOT NULL)"));
+    let reserved_per_sku = per_sku("stock_reserved", "i.quantity", "o.status = 'created'");
+    // Units returned through after-sales went back into stock: they are no longer sold.
+    let sold_per_sku = per_sku(
+        "stock_sold",
+        "i.quantity - i.restocked_qty",
+        &format!("o.status IN {SOLD} OR (o.status = 'refunded' AND o.shipped_at IS NOT NULL)"),
+    );
     let mut checks = vec![
         run_check(
             sql,
@@ -46,7 +51,7 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "SELECT id FROM skus WHERE stock_total <> stock_available + stock_reserved + stock_sold OR stock_available < 0 OR stock_reserved < 0 OR stock_sold < 0",
         )?,
         run_check(sql, "reserved stock = quantities of unpaid orders", "SELECT COUNT(*) FROM skus", &reserved_per_sku)?,
-        run_check(sql, "sold stock = quantities of paid orders", "SELECT COUNT(*) FROM skus", &sold_per_sku)?,
+        run_check(sql, "sold stock = quantities of paid orders, less the units returned", "SELECT COUNT(*) FROM skus", &sold_per_sku)?,
         run_check(
             sql,
             "order amounts consistent with status",
@@ -99,6 +104,7 @@ pub fn check_all(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
     checks.extend(group_checks(sql)?);
     checks.extend(bargain_checks(sql)?);
     checks.extend(crate::ops::ledger_check::ledger_checks(sql)?);
+    checks.extend(after_sale_checks(sql)?);
     Ok(checks)
 }
 
@@ -187,6 +193,46 @@ fn bargain_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "SELECT COUNT(*) FROM shares WHERE bargain_id IS NOT NULL",
             "SELECT s.code FROM shares s JOIN bargains b ON b.id = s.bargain_id JOIN bargain_campaigns c ON c.id = b.campaign_id \
              WHERE s.shop_id <> b.shop_id OR s.target_kind <> 'product' OR s.target_id <> c.product_id",
+        )?,
+    ])
+}
+
+/// After-sales (SPEC 3.7): what a case returns, restocks and refunds.
+fn after_sale_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
+    use sharemall_domain::after_sale::{HOLDING_STATUSES_SQL, OPEN_STATUSES_SQL};
+    Ok(vec![
+        run_check(
+            sql,
+            "no line returned beyond what was ordered; restocked units are the units of cases whose goods came back",
+            "SELECT COUNT(*) FROM order_items",
+            &format!(
+                "SELECT i.order_id FROM order_items i WHERE i.restocked_qty < 0 OR i.restocked_qty > i.quantity \
+                 OR i.quantity < (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM after_sale_lines l JOIN after_sales a ON a.id = l.after_sale_id \
+                     WHERE l.order_id = i.order_id AND l.line_no = i.line_no AND a.status IN {HOLDING_STATUSES_SQL}) \
+                 OR i.restocked_qty <> (SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM after_sale_lines l JOIN after_sales a ON a.id = l.after_sale_id \
+                     WHERE l.order_id = i.order_id AND l.line_no = i.line_no AND a.goods_back_at IS NOT NULL)"
+            ),
+        )?,
+        run_check(
+            sql,
+            "at most one open after-sales case per order; each case refunds its lines (and shipping when it returns everything)",
+            "SELECT COUNT(*) FROM after_sales",
+            &format!(
+                "SELECT a.id FROM after_sales a WHERE (a.status IN {OPEN_STATUSES_SQL} AND EXISTS (SELECT 1 FROM after_sales b \
+                     WHERE b.order_id = a.order_id AND b.id <> a.id AND b.status IN {OPEN_STATUSES_SQL})) \
+                 OR (NOT a.whole_order AND a.refund_fen <> (SELECT CAST(COALESCE(SUM(l.refund_fen), 0) AS BIGINT) FROM after_sale_lines l WHERE l.after_sale_id = a.id)) \
+                 OR (a.whole_order AND a.refund_fen < (SELECT CAST(COALESCE(SUM(l.refund_fen), 0) AS BIGINT) FROM after_sale_lines l WHERE l.after_sale_id = a.id))"
+            ),
+        )?,
+        run_check(
+            sql,
+            "a refunded case was paid once, for its amount; a case refunding has its refund pending",
+            "SELECT COUNT(*) FROM after_sales WHERE refund_id IS NOT NULL",
+            "SELECT a.id FROM after_sales a LEFT JOIN refunds r ON r.id = a.refund_id \
+             WHERE (a.status = 'refunded' AND (r.status IS NULL OR r.status <> 'succeeded' OR r.amount_fen <> a.refund_fen)) \
+             OR (a.status = 'refunding' AND (r.status IS NULL OR r.status <> 'pending')) \
+             OR (r.id IS NOT NULL AND (r.after_sale_id IS NULL OR r.after_sale_id <> a.id)) \
+             OR (SELECT COUNT(*) FROM refunds x WHERE x.after_sale_id = a.id) > 1",
         )?,
     ])
 }

@@ -123,8 +123,12 @@ pub fn book_refund(
         })
         .collect();
     // Money that was never split (paid after the order closed, or paid twice) is still in
-    // clearing: a refund takes that first, and reverses the split only for the rest.
-    let unsplit = unsplit_in_clearing(sql, order)?.clamp(Money::ZERO, amount);
+    // clearing: an order-level refund takes that first, and reverses the split only for the
+    // rest. A refund for some lines is for those lines' goods, so it reverses only them.
+    let unsplit = match lines {
+        None => unsplit_in_clearing(sql, order)?.clamp(Money::ZERO, amount),
+        Some(_) => Money::ZERO,
+    };
     let from_split = amount.checked_sub(unsplit)?;
     if from_split.fen() > 0 {
         for (part, fen) in allocate_refund(from_split, &parts)? {
@@ -224,6 +228,28 @@ fn reversible_parts(sql: &mut dyn Sql, order: OrderId) -> Result<Vec<Reversible>
         held.insert((line_no, 1, beneficiary.to_string()), (SplitPart::Commission { line_no, beneficiary }, row.i64(2)?));
     }
     Ok(held.into_values().map(|(part, fen)| Reversible { part, remaining: Money::from_fen(fen.max(0)) }).collect())
+}
+
+/// What an order's split still holds, after the refunds booked so far: per line (supplier,
+/// commission and platform parts together) and for shipping.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub lines: BTreeMap<i64, Money>,
+    pub shipping: Money,
+}
+
+pub fn holdings(sql: &mut dyn Sql, order: OrderId) -> Result<Holdings, Error> {
+    let mut held = Holdings::default();
+    for part in reversible_parts(sql, order)? {
+        let slot = match part.part {
+            SplitPart::Shipping => &mut held.shipping,
+            SplitPart::Supplier { line_no, .. } | SplitPart::Commission { line_no, .. } | SplitPart::Platform { line_no } => {
+                held.lines.entry(line_no).or_insert(Money::ZERO)
+            }
+        };
+        *slot = slot.checked_add(part.remaining)?;
+    }
+    Ok(held)
 }
 
 /// What of an order's money sits in clearing: credits minus debits of its clearing transfers.

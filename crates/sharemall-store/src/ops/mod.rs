@@ -2,6 +2,8 @@
 //! command or one query; writes run inside the batching writer, reads on a reader thread.
 
 pub mod accounts;
+pub mod after_sale_views;
+pub mod after_sales;
 pub mod bargain_campaigns;
 pub mod bargain_views;
 pub mod bargains;

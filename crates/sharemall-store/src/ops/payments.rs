@@ -5,12 +5,15 @@
 //! transaction that decides it, and a job asks the provider to carry it out.
 
 use serde::{Deserialize, Serialize};
+use sharemall_domain::after_sale::OPEN_STATUSES_SQL;
 use sharemall_domain::order::OrderStatus;
 use sharemall_domain::payment::check_refund;
-use sharemall_domain::{Error, ErrorCode, Money, OrderId, PaymentId, RefundId, Timestamp, UserId};
+use sharemall_domain::{AfterSaleId, Error, ErrorCode, Money, OrderId, PaymentId, RefundId, Timestamp, UserId};
 use utoipa::ToSchema;
 
 use crate::model::Payment;
+use crate::ops::after_sales;
+use crate::ops::fulfilment::JOB_COMPLETE;
 use crate::ops::groups::{self, Seated};
 use crate::ops::jobs;
 use crate::ops::ledger_orders;
@@ -136,22 +139,26 @@ pub fn apply_payment_success(
     // The order is no longer waiting (cancelled at its deadline, or paid by another payment):
     // the customer's money goes straight back.
     sql.execute("UPDATE orders SET paid_fen = paid_fen + $2 WHERE id = $1", params![payment.order_id, amount_fen])?;
-    enqueue_refund(sql, now, payment.order_id, payment.id, amount, "paid after the order closed")?;
+    enqueue_refund(sql, now, payment.order_id, payment.id, amount, "paid after the order closed", None)?;
     Ok(PaymentApplied::RefundedLate)
 }
 
-fn enqueue_refund(
+/// Records a pending refund (for an after-sales case, when `after_sale` is given) and asks the
+/// refund job to carry it out.
+pub(crate) fn enqueue_refund(
     sql: &mut dyn Sql,
     now: Timestamp,
     order: OrderId,
     payment: PaymentId,
     amount: Money,
     reason: &str,
+    after_sale: Option<AfterSaleId>,
 ) -> Result<RefundId, Error> {
     let id = RefundId::new();
     sql.execute(
-        "INSERT INTO refunds (id, order_id, payment_id, amount_fen, reason, status, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
-        params![id, order, payment, amount, reason, now],
+        "INSERT INTO refunds (id, order_id, payment_id, amount_fen, reason, status, created_at, after_sale_id) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
+        params![id, order, payment, amount, reason, now, after_sale],
     )?;
     jobs::enqueue(sql, now, JOB_EXECUTE_REFUND, &id.to_string(), now)?;
     Ok(id)
@@ -181,6 +188,11 @@ pub fn request_refund(sql: &mut dyn Sql, now: Timestamp, order: OrderId, amount:
     if !status.is_paid() || status == OrderStatus::Refunding {
         return Err(Error::new(ErrorCode::InvalidOrderState, format!("an order that is {} cannot be refunded", status.as_str())));
     }
+    // An open after-sales case is already deciding what of this order to refund.
+    if sql.query_opt(&format!("SELECT 1 FROM after_sales WHERE order_id = $1 AND status IN {OPEN_STATUSES_SQL}"), params![order])?.is_some()
+    {
+        return Err(Error::new(ErrorCode::AfterSaleOpen, "this order has an open after-sales case: decide it there"));
+    }
     let in_flight = Money::from_fen(sql.query_i64(
         "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = 'pending'",
         params![order],
@@ -195,7 +207,7 @@ pub fn request_refund(sql: &mut dyn Sql, now: Timestamp, order: OrderId, amount:
     if committed.checked_add(amount)? == paid {
         sql.execute("UPDATE orders SET status = 'refunding' WHERE id = $1", params![order])?;
     }
-    let id = enqueue_refund(sql, now, order, payment, amount, reason)?;
+    let id = enqueue_refund(sql, now, order, payment, amount, reason, None)?;
     Ok(RefundRequested { refund_id: id, amount_fen: amount.fen(), status: "pending".into() })
 }
 
@@ -214,7 +226,7 @@ pub fn refund_in_full(sql: &mut dyn Sql, now: Timestamp, order: OrderId, reason:
         .ok_or_else(|| Error::internal("paid order without a succeeded payment"))?
         .id(0)?;
     sql.execute("UPDATE orders SET status = 'refunding' WHERE id = $1", params![order])?;
-    enqueue_refund(sql, now, order, payment, amount, reason)
+    enqueue_refund(sql, now, order, payment, amount, reason, None)
 }
 
 /// What the refund job needs to call the provider.
@@ -250,7 +262,9 @@ pub fn finish_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, provider_r
         "UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, finished_at = $3 WHERE id = $1",
         params![id, provider_refund_id, now],
     )?;
-    ledger_orders::book_refund(sql, now, order, id, &row.text(2)?, row.money(1)?, None)?;
+    let lines = after_sales::refund_lines(sql, id)?;
+    ledger_orders::book_refund(sql, now, order, id, &row.text(2)?, row.money(1)?, lines.as_deref())?;
+    after_sales::refund_finished(sql, now, id, true)?;
     let totals = sql.query_one(
         "UPDATE orders SET refunded_fen = refunded_fen + $2 WHERE id = $1 RETURNING paid_fen, refunded_fen, status, shipped_at",
         params![order, row.i64(1)?],
@@ -275,14 +289,25 @@ pub fn fail_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, reason: &str
         "UPDATE refunds SET status = 'failed', reason = reason || ' / ' || $2, finished_at = $3 WHERE id = $1",
         params![id, reason, now],
     )?;
+    after_sales::refund_finished(sql, now, id, false)?;
     // A failed group's order stays `refunding`: it must never become shippable, so a refused
     // refund of it waits for the operator instead.
-    sql.execute(
-        "UPDATE orders SET status = CASE WHEN received_at IS NOT NULL THEN 'received' WHEN shipped_at IS NOT NULL THEN 'shipped' ELSE 'to_ship' END \
+    let restored = sql.query_opt(
+        "UPDATE orders SET status = CASE WHEN closed_at IS NOT NULL THEN 'completed' WHEN received_at IS NOT NULL THEN 'received' \
+         WHEN shipped_at IS NOT NULL THEN 'shipped' ELSE 'to_ship' END \
          WHERE id = $1 AND status = 'refunding' \
-         AND NOT EXISTS (SELECT 1 FROM buy_group_members m WHERE m.order_id = orders.id AND m.status = 'refunded')",
+         AND NOT EXISTS (SELECT 1 FROM buy_group_members m WHERE m.order_id = orders.id AND m.status = 'refunded') \
+         RETURNING status, completes_at",
         params![order],
     )?;
+    // Back in `received`, the order still completes when its window closes (the completion
+    // job may have run and found it refunding meanwhile; running it again is harmless).
+    if let Some(row) = restored
+        && row.text(0)? == "received"
+        && let Some(completes_at) = row.opt_time(1)?
+    {
+        jobs::enqueue(sql, now, JOB_COMPLETE, &order.to_string(), completes_at)?;
+    }
     Ok(())
 }
 

@@ -26,7 +26,9 @@ pub fn any_due(sql: &mut dyn Sql, now: Timestamp) -> Result<bool, Error> {
 
 /// A commission waits while its order has a refund in flight or an after-sales case open:
 /// either may still take money back, and settling first would only claw it back again.
-const SETTLEABLE: &str = "NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = c.order_id AND r.status = 'pending')";
+const SETTLEABLE: &str = "NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = c.order_id AND r.status = 'pending') \
+     AND NOT EXISTS (SELECT 1 FROM after_sales a WHERE a.order_id = c.order_id \
+     AND a.status IN ('requested', 'approved', 'returned', 'refunding'))";
 
 /// Settles up to `limit` due commissions; returns how many settled.
 pub fn settle_due(sql: &mut dyn Sql, now: Timestamp, limit: i64) -> Result<usize, Error> {
@@ -64,4 +66,12 @@ pub fn settle_due(sql: &mut dyn Sql, now: Timestamp, limit: i64) -> Result<usize
     }
     postings.write(sql, now)?;
     Ok(settled)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commission_waits_on_exactly_the_open_cases() {
+        assert!(super::SETTLEABLE.contains(sharemall_domain::after_sale::OPEN_STATUSES_SQL));
+    }
 }

@@ -12,8 +12,8 @@ use sharemall_store::ops::after_sale_views::{self, AfterSale, QueueFilter};
 use sharemall_store::ops::after_sales::{self, Decision, Handler, ReturnRequest};
 use sharemall_store::ops::idempotency::{self, IdempotencyKey};
 
-use crate::App;
 use crate::catalog::clamp_page;
+use crate::{App, require};
 
 /// What a customer fills in to ask for a return.
 #[derive(Debug, Clone)]
@@ -68,18 +68,26 @@ pub fn handler_of(user: &SessionUser) -> Result<Handler, Error> {
     }
 }
 
-/// A handler's queue, oldest first: `status` is one state, or `open` (the default) for every
-/// case still waiting on someone.
+/// A handler's queue, oldest first: the operator's (`role` = operator: every supplier's cases)
+/// or a supplier's own. `status` is one state, or `open` (the default) for every case still
+/// waiting on someone.
 pub async fn queue(
     app: &App,
     user: &SessionUser,
+    role: Role,
     status: Option<&str>,
     page: Option<i64>,
     per_page: Option<i64>,
 ) -> Result<Vec<AfterSale>, Error> {
-    let supplier = match handler_of(user)? {
-        Handler::Operator(_) => None,
-        Handler::Supplier { supplier, .. } => Some(supplier),
+    let supplier = match role {
+        Role::Operator => {
+            require(user, Role::Operator)?;
+            None
+        }
+        _ => match user.supplier_id {
+            Some(supplier) if user.has(Role::Supplier) => Some(supplier),
+            _ => return Err(Error::new(ErrorCode::Forbidden, "you are not a supplier")),
+        },
     };
     let filter = match status.unwrap_or("open") {
         "open" => QueueFilter::Open,

@@ -2,6 +2,7 @@
 //! `utoipa_axum::routes!`, so the OpenAPI document cannot miss one.
 
 pub mod accounts;
+pub mod after_sales;
 pub mod bargains;
 pub mod catalog;
 pub mod group_campaigns;
@@ -50,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(bargains::routes())
         .merge(orders::routes())
+        .merge(after_sales::routes())
         .merge(money::routes())
         .merge(policy::routes())
         .merge(shares::routes())

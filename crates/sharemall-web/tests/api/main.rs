@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod accounts;
+mod after_sales;
 mod bad_input;
 mod bargain_pages;
 mod bargains;

@@ -7,12 +7,14 @@ use sharemall_domain::after_sale::{AfterSaleStatus, Resolution, ReturnReason, ch
 use sharemall_domain::catalog::check_text;
 use sharemall_domain::order::check_tracking_no;
 use sharemall_domain::{AfterSaleId, Error, ErrorCode, OrderId};
+use sharemall_store::model::Order;
 use sharemall_store::model::SessionUser;
-use sharemall_store::ops::after_sale_views::{self, AfterSale, QueueFilter};
+use sharemall_store::ops::after_sale_views::{self, AfterSale, QueueFilter, ReturnableLine};
 use sharemall_store::ops::after_sales::{self, Decision, Handler, ReturnRequest};
 use sharemall_store::ops::idempotency::{self, IdempotencyKey};
 
 use crate::catalog::clamp_page;
+use crate::orders::Perspective;
 use crate::{App, require};
 
 /// What a customer fills in to ask for a return.
@@ -34,6 +36,24 @@ pub async fn request(app: &App, customer: &SessionUser, form: ReturnForm, key: O
     let req = ReturnRequest { order: form.order, reason, description, lines: form.lines };
     let (now, user) = (app.now(), customer.user_id);
     app.store.write(move |sql| idempotency::run(sql, now, key.as_ref(), |sql| after_sales::request(sql, now, user, &req))).await
+}
+
+/// What the return form offers for one of the customer's orders: its lines with the units
+/// left, and until when each kind of return may be opened (`None` until the goods arrived).
+#[derive(Debug, Clone)]
+pub struct ReturnOptions {
+    pub order: Order,
+    pub lines: Vec<ReturnableLine>,
+    pub no_reason_until: Option<i64>,
+    pub quality_until: Option<i64>,
+}
+
+pub async fn return_options(app: &App, customer: &SessionUser, order: OrderId) -> Result<ReturnOptions, Error> {
+    let order = crate::orders::order_for(app, customer, order, Perspective::Customer).await?;
+    let id = order.id;
+    let lines = app.store.read(move |sql| after_sale_views::returnable_lines(sql, id)).await?;
+    let until = |reason: ReturnReason| order.received_at.map(|at| at.saturating_add(reason.window_ms()));
+    Ok(ReturnOptions { no_reason_until: until(ReturnReason::NoReason), quality_until: until(ReturnReason::Quality), lines, order })
 }
 
 /// The customer's cases, newest first.

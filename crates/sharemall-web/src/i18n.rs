@@ -126,6 +126,8 @@ strings! {
     bargain_results_floor, bargain_results_bought, bargain_results_expired, bargain_results_conversion,
     // Money: earnings, withdrawals, the policy and the compliance audit.
     earnings, earnings_pending, earnings_available, earnings_withdrawing, earnings_paid_out, earnings_clawed_back, earnings_pending_note, earnings_negative_note, earnings_lines, earnings_none, earnings_settles_at, earnings_waiting_receipt, commission_pending, commission_settled, commission_voided, commission_reversed, commission_level_two, withdraw_title, withdraw_amount, withdraw_payee, withdraw_payee_hint, withdraw_submit, withdraw_min_note, withdrawals_mine, withdrawals_none, withdrawal_requested, withdrawal_approved, withdrawal_paid, withdrawal_rejected, withdrawal_failed, withdrawal_queue, withdrawal_reason, withdrawal_applicant, compliance_title, policy_editor, policy_hint, policy_save, policy_saved, audit_title, audit_clean, audit_violations, audit_risks, audit_alerts, audit_tree, audit_untied, audit_charges, audit_wechat,
+    // After-sales: the return form, my returns, a case, the handlers' queue.
+    returns_mine, return_apply, return_reason_label, return_no_reason, return_quality, return_until, return_not_returnable, return_units, return_left, return_description, return_description_hint, return_rules, return_submit, return_window_closed_note, return_none, return_refund, return_whole_order, return_status_requested, return_status_approved, return_status_returned, return_status_refunding, return_status_refunded, return_status_rejected, return_status_cancelled, return_status_closed, return_status_refund_failed, return_deadline, return_auto_approved, return_ship_back, return_carrier, return_tracking, return_cancel, return_approve_return, return_approve_refund_only, return_reject, return_reject_reason, return_goods_received, return_queue, return_filter_open, return_requested_at, return_case_title, return_rejected_because, err_return_window, err_not_returnable, err_after_sale_open, err_after_sale_state,
 }
 
 pub const ZH: Strings = Strings {
@@ -553,6 +555,52 @@ pub const ZH: Strings = Strings {
     audit_untied: "未关联订单行的佣金流水（必须为 0）",
     audit_charges: "不含商品的收款（必须为 0）",
     audit_wechat: "微信 H5 提醒",
+    returns_mine: "我的售后",
+    return_apply: "申请售后",
+    return_reason_label: "售后原因",
+    return_no_reason: "七天无理由退货",
+    return_quality: "质量问题",
+    return_until: "截止",
+    return_not_returnable: "该商品不支持七天无理由退货，可申请质量问题售后",
+    return_units: "选择退货商品与数量",
+    return_left: "可退",
+    return_description: "问题描述",
+    return_description_hint: "质量问题必填，最多 200 字",
+    return_rules: "签收后 7 天内可无理由退货（生鲜等商品除外），15 天内可因质量问题退货；商家 2 天内处理，超时自动同意。退款按实付金额原路退回；全部退货时运费一并退还。",
+    return_submit: "提交售后申请",
+    return_window_closed_note: "已超过售后期限（签收后 15 天）。",
+    return_none: "还没有售后记录。",
+    return_refund: "退款金额",
+    return_whole_order: "整单退款，含运费",
+    return_status_requested: "待商家处理",
+    return_status_approved: "待寄回商品",
+    return_status_returned: "商品寄回中",
+    return_status_refunding: "退款中",
+    return_status_refunded: "退款成功",
+    return_status_rejected: "已拒绝",
+    return_status_cancelled: "已撤销",
+    return_status_closed: "已关闭（超时未寄回）",
+    return_status_refund_failed: "退款失败，平台处理中",
+    return_deadline: "处理时限",
+    return_auto_approved: "商家超时未处理，已自动同意退货",
+    return_ship_back: "填写退货物流",
+    return_carrier: "快递公司",
+    return_tracking: "退货运单号",
+    return_cancel: "撤销申请",
+    return_approve_return: "同意退货退款",
+    return_approve_refund_only: "同意仅退款",
+    return_reject: "拒绝",
+    return_reject_reason: "拒绝原因（买家可见）",
+    return_goods_received: "确认收到退货",
+    return_queue: "售后处理",
+    return_filter_open: "待处理",
+    return_requested_at: "申请时间",
+    return_case_title: "售后详情",
+    return_rejected_because: "拒绝原因",
+    err_return_window: "已超过售后期限",
+    err_not_returnable: "该商品不支持无理由退货",
+    err_after_sale_open: "这笔订单已有进行中的售后",
+    err_after_sale_state: "售后状态已变化，请刷新",
 };
 
 pub const EN: Strings = Strings {
@@ -980,6 +1028,52 @@ pub const EN: Strings = Strings {
     audit_untied: "Commission transfers without an order line (must be 0)",
     audit_charges: "Payments that bought no goods (must be 0)",
     audit_wechat: "WeChat H5 notice",
+    returns_mine: "My returns",
+    return_apply: "Return or refund",
+    return_reason_label: "Reason",
+    return_no_reason: "7-day no-reason return",
+    return_quality: "Quality problem",
+    return_until: "until",
+    return_not_returnable: "Not eligible for no-reason returns; quality returns are possible",
+    return_units: "Items and units to return",
+    return_left: "Left",
+    return_description: "What is wrong",
+    return_description_hint: "Required for quality problems, up to 200 characters",
+    return_rules: "No-reason returns within 7 days of receipt (not for fresh goods), quality returns within 15 days; the supplier answers within 2 days or the return is approved automatically. The refund goes back the way you paid, in proportion to what you paid; returning everything refunds the shipping too.",
+    return_submit: "Submit the return",
+    return_window_closed_note: "The after-sales window (15 days from receipt) has closed.",
+    return_none: "No returns yet.",
+    return_refund: "Refund",
+    return_whole_order: "whole order, shipping included",
+    return_status_requested: "Waiting for the supplier",
+    return_status_approved: "Send the goods back",
+    return_status_returned: "On its way back",
+    return_status_refunding: "Refunding",
+    return_status_refunded: "Refunded",
+    return_status_rejected: "Rejected",
+    return_status_cancelled: "Withdrawn",
+    return_status_closed: "Closed: not sent back in time",
+    return_status_refund_failed: "Refund failed: the platform is on it",
+    return_deadline: "Deadline",
+    return_auto_approved: "Approved automatically: the supplier did not answer in time",
+    return_ship_back: "Send the goods back",
+    return_carrier: "Carrier",
+    return_tracking: "Return tracking number",
+    return_cancel: "Withdraw the request",
+    return_approve_return: "Approve: return and refund",
+    return_approve_refund_only: "Approve: refund, keep the goods",
+    return_reject: "Reject",
+    return_reject_reason: "Reason (shown to the customer)",
+    return_goods_received: "Goods received",
+    return_queue: "Returns to handle",
+    return_filter_open: "Open",
+    return_requested_at: "Requested",
+    return_case_title: "Return",
+    return_rejected_because: "Reason",
+    err_return_window: "The return window has closed",
+    err_not_returnable: "Not eligible for a no-reason return",
+    err_after_sale_open: "This order already has an open return",
+    err_after_sale_state: "The return has moved on: reload the page",
 };
 
 impl Strings {
@@ -997,6 +1091,26 @@ impl Strings {
             "awaiting_group" => self.status_awaiting_group,
             _ => self.status_created,
         }
+    }
+
+    /// The label of an after-sales case's status (`requested`, `approved`, …).
+    pub fn return_status(&self, status: &str) -> &'static str {
+        match status {
+            "approved" => self.return_status_approved,
+            "returned" => self.return_status_returned,
+            "refunding" => self.return_status_refunding,
+            "refunded" => self.return_status_refunded,
+            "rejected" => self.return_status_rejected,
+            "cancelled" => self.return_status_cancelled,
+            "closed" => self.return_status_closed,
+            "refund_failed" => self.return_status_refund_failed,
+            _ => self.return_status_requested,
+        }
+    }
+
+    /// The label of why a return was asked for (`no_reason`, `quality`).
+    pub fn return_reason(&self, reason: &str) -> &'static str {
+        if reason == "quality" { self.return_quality } else { self.return_no_reason }
     }
 
     /// The label of a group's status word (`open`, `succeeded`, …).
@@ -1065,6 +1179,10 @@ impl Strings {
             ErrorCode::BargainFloorNotReached => self.err_bargain_floor_not_reached,
             ErrorCode::CampaignNotActive => self.err_campaign_not_active,
             ErrorCode::CampaignSoldOut => self.err_campaign_sold_out,
+            ErrorCode::ReturnWindowClosed => self.err_return_window,
+            ErrorCode::NotReturnable => self.err_not_returnable,
+            ErrorCode::AfterSaleOpen => self.err_after_sale_open,
+            ErrorCode::AfterSaleNotPending => self.err_after_sale_state,
             _ => return None,
         })
     }

@@ -1,7 +1,7 @@
 //! After-sales cases as the customer, the supplier and the operator read them.
 
 use serde::{Deserialize, Serialize};
-use sharemall_domain::after_sale::{AfterSaleStatus, OPEN_STATUSES_SQL};
+use sharemall_domain::after_sale::{AfterSaleStatus, HOLDING_STATUSES_SQL, OPEN_STATUSES_SQL};
 use sharemall_domain::{AfterSaleId, Error, OrderId, SupplierId, UserId};
 use utoipa::ToSchema;
 
@@ -145,6 +145,48 @@ pub fn list_for_customer(sql: &mut dyn Sql, customer: UserId, page: i64, per_pag
 /// The cases of one order (for its page), newest first.
 pub fn list_for_order(sql: &mut dyn Sql, order: OrderId) -> Result<Vec<AfterSale>, Error> {
     read_cases(sql, "a.order_id = $1", "a.requested_at DESC, a.id", params![order])
+}
+
+/// A line of an order as the return form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReturnableLine {
+    pub line_no: i64,
+    pub title: String,
+    pub attributes: String,
+    pub quantity: i64,
+    /// Units not yet claimed by another case.
+    pub left: i64,
+    /// Whether the goods allow a no-reason return (fresh food does not).
+    pub returnable: bool,
+    pub goods_fen: i64,
+    #[schema(value_type = String)]
+    pub supplier_id: SupplierId,
+}
+
+pub fn returnable_lines(sql: &mut dyn Sql, order: OrderId) -> Result<Vec<ReturnableLine>, Error> {
+    let rows = sql.query(
+        &format!(
+            "SELECT i.line_no, i.title, i.attributes, i.quantity, k.returnable, i.goods_fen, i.supplier_id, \
+             CAST(COALESCE((SELECT SUM(l.quantity) FROM after_sale_lines l JOIN after_sales a ON a.id = l.after_sale_id \
+                 WHERE l.order_id = i.order_id AND l.line_no = i.line_no AND a.status IN {HOLDING_STATUSES_SQL}), 0) AS BIGINT) \
+             FROM order_items i JOIN skus k ON k.id = i.sku_id WHERE i.order_id = $1 ORDER BY i.line_no"
+        ),
+        params![order],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(ReturnableLine {
+                line_no: r.i64(0)?,
+                title: r.text(1)?,
+                attributes: r.text(2)?,
+                quantity: r.i64(3)?,
+                returnable: r.bool(4)?,
+                goods_fen: r.i64(5)?,
+                supplier_id: r.id(6)?,
+                left: r.i64(3)? - r.i64(7)?,
+            })
+        })
+        .collect()
 }
 
 /// Which cases a queue shows.

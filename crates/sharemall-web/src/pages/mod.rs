@@ -20,6 +20,7 @@ mod my_bargains;
 mod my_groups;
 mod order_form;
 mod orders;
+mod returns;
 mod search;
 mod share_links;
 mod share_sheet;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(console::routes())
         .merge(console_shares::routes())
         .merge(console_money::routes())
+        .merge(returns::routes())
         .merge(console_card::routes())
         .merge(groups::routes())
         .merge(my_groups::routes())

@@ -117,6 +117,8 @@ struct OrderPage {
     group_href: Option<String>,
     /// What became of a failed group's order ("未成团，已退款"), shown under the status.
     group_note: Option<&'static str>,
+    /// The order's after-sales cases: (id, status label, refund in yuan).
+    returns: Vec<(String, &'static str, String)>,
 }
 
 async fn order_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
@@ -131,7 +133,13 @@ async fn order_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         "refunding" if group_failed => Some(ctx.t.order_group_failed_refunding),
         _ => None,
     };
+    let returns = sharemall_app::after_sales::for_order(&state.app, user, id)
+        .await?
+        .iter()
+        .map(|c| (c.id.to_string(), ctx.t.return_status(&c.status), yuan(c.refund_fen)))
+        .collect();
     let page = OrderPage {
+        returns,
         t: ctx.t,
         nav: ctx.nav("orders"),
         id: o.id.to_string(),

@@ -18,6 +18,7 @@ mod money_pages;
 mod orders;
 mod payments;
 mod policy;
+mod return_pages;
 mod scoping;
 mod share_media;
 mod share_stats;

@@ -8,6 +8,7 @@ mod import;
 mod policy_cmd;
 mod run;
 mod settings;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ enum Command {
     Check,
     /// Measure a workload over HTTP on loopback; prints one JSON object.
     Bench(bench::BenchArgs),
+    /// Run the deterministic money simulation (seeded steps, every invariant after each).
+    Simulate(simulate::SimulateArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -157,6 +160,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Check => return check::run(settings).await,
         Command::Bench(args) => bench::run(settings, args).await?,
+        Command::Simulate(args) => simulate::run(args).await?,
         Command::User { command: UserCommand::Create { login, password, name, roles } } => {
             let app = run::open_app(&settings).await?;
             let roles = roles.iter().map(|r| sharemall_domain::account::Role::parse(r)).collect::<Result<Vec<_>, _>>()?;

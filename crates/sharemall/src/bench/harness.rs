@@ -56,7 +56,15 @@ impl Drop for TempDir {
 }
 
 pub fn temp_dir() -> anyhow::Result<TempDir> {
-    let dir = std::env::temp_dir().join(format!("sharemall-bench-{}", sharemall_app::tokens::new_token()));
+    temp_dir_in(&std::env::temp_dir())
+}
+
+/// A fresh directory under `parent`.
+pub fn temp_dir_in(parent: &std::path::Path) -> anyhow::Result<TempDir> {
+    if !parent.is_dir() {
+        anyhow::bail!("{} is not a directory", parent.display());
+    }
+    let dir = parent.join(format!("sharemall-{}", sharemall_app::tokens::new_token()));
     std::fs::create_dir_all(&dir)?;
     Ok(TempDir(dir))
 }

@@ -3,7 +3,7 @@
 //! timings — only invariants decide the exit code.
 
 mod group_join;
-mod harness;
+pub(crate) mod harness;
 mod orders;
 mod share_visit;
 

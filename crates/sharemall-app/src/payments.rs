@@ -9,8 +9,8 @@ use sharemall_store::ops::payments::{self, PaymentApplied};
 use utoipa::ToSchema;
 
 use crate::sandbox::{self, MERCHANT_ID, PaymentNotice};
-use crate::{App, wechat};
 use crate::tokens::new_token;
+use crate::{App, wechat};
 
 pub const PROVIDER_SANDBOX: &str = "sandbox";
 /// WeChat Pay in a mobile browser outside WeChat (H5): needs the payer's address.
@@ -104,7 +104,9 @@ pub async fn start_payment_with(
     let out_trade_no = format!("SM{}", new_token().get(..30).unwrap_or_default());
     let payment = app
         .store
-        .write(move |sql| idempotency::run(sql, now, key.as_ref(), |sql| payments::create_payment(sql, now, order, user, provider, &out_trade_no)))
+        .write(move |sql| {
+            idempotency::run(sql, now, key.as_ref(), |sql| payments::create_payment(sql, now, order, user, provider, &out_trade_no))
+        })
         .await?;
     if let Some(scene) = scene {
         let opened = wechat::open(app, customer, &payment, scene).await?;

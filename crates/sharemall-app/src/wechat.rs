@@ -12,7 +12,7 @@ use sharemall_store::model::{Payment, SessionUser};
 use sharemall_store::ops::payments::{self, PaymentApplied, RefundToExecute};
 use sharemall_store::sql::Sql;
 use sharemall_wechatpay::{
-    Config, H5Order, JsapiOrder, JsapiPayParams, NowFn, Notification, OrderCheck, PaidTransaction, RefundNotice, RefundRequest,
+    Config, H5Order, JsapiOrder, JsapiPayParams, Notification, NowFn, OrderCheck, PaidTransaction, RefundNotice, RefundRequest,
     RefundStatus, WechatPay, check_against_order, check_refund_against,
 };
 
@@ -206,7 +206,10 @@ pub(crate) async fn execute_refund(app: &App, refund: RefundToExecute) -> Result
     match pay.refund(&request).await {
         Ok(result) => {
             if result.amount.refund != refund.amount_fen {
-                return Err(Error::internal(format!("WeChat Pay reports {} fen refunded, we asked for {}", result.amount.refund, refund.amount_fen)));
+                return Err(Error::internal(format!(
+                    "WeChat Pay reports {} fen refunded, we asked for {}",
+                    result.amount.refund, refund.amount_fen
+                )));
             }
             let (status, wechat_id) = (result.status, result.refund_id);
             match app.store.write(move |sql| record_refund_status(sql, now, id, &status, &wechat_id)).await? {

@@ -4,10 +4,10 @@
 use anyhow::Context;
 use serde::Deserialize;
 use sharemall_app::config::AppConfig;
-use sharemall_domain::{Money, Timestamp};
 use sharemall_domain::pricing::ShippingRule;
 use sharemall_domain::share::BindingPolicy;
 use sharemall_domain::time::DAY_MS;
+use sharemall_domain::{Money, Timestamp};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -337,7 +337,10 @@ mod tests {
         std::fs::write(&file, "[group_buy]\nshop_owners_may_create = false\n").unwrap();
         assert!(!Settings::load_with_env(&file, Some(config::Map::new())).unwrap().app_config().unwrap().shop_owners_may_run_groups);
         let env = config::Map::from([("SHAREMALL__GROUP_BUY__SHOP_OWNERS_MAY_CREATE".to_string(), "true".to_string())]);
-        assert!(Settings::load_with_env(&file, Some(env)).unwrap().app_config().unwrap().shop_owners_may_run_groups, "environment beats the file");
+        assert!(
+            Settings::load_with_env(&file, Some(env)).unwrap().app_config().unwrap().shop_owners_may_run_groups,
+            "environment beats the file"
+        );
         std::fs::write(&file, "[group_buy]\nshop_owners_may_creat = false\n").unwrap();
         assert!(Settings::load_with_env(&file, Some(config::Map::new())).is_err(), "a misspelt key is refused");
         std::fs::remove_dir_all(&dir).unwrap();

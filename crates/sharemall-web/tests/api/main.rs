@@ -21,3 +21,4 @@ mod scoping;
 mod share_media;
 mod share_stats;
 mod shares;
+mod wechat;

@@ -159,6 +159,10 @@ async fn apply_refund_notice(app: &App, pay: &WechatPay, notice: RefundNotice) -
                 return Err(Error::invalid("the refund notice is about another payment"));
             }
             let status = check_refund_against(&notice, &mchid, &id.to_string(), refund.amount_fen)?;
+            if refund.status == "failed" && status == RefundStatus::Success {
+                // Money left that our books say did not: only a person can reconcile this.
+                tracing::error!(refund = %id, "WeChat Pay reports a refund we recorded as failed as SUCCESS; reconcile it by hand");
+            }
             record_refund_status(sql, now, id, &status, &notice.refund_id).map(Notified::Refund)
         })
         .await

@@ -36,7 +36,7 @@ pub struct PaymentStarted {
 /// What the payer's side tells us, for the methods that need it.
 #[derive(Debug, Clone, Default)]
 pub struct Payer {
-    /// The customer's address as our edge saw it (WeChat H5 compares it with the payer's).
+    /// The customer's address as our edge saw it (WeChat H5 uses it for risk control).
     pub client_ip: Option<String>,
     /// The customer's openid under our appid (WeChat JSAPI). It must come from the
     /// mini-program or official-account login; a wrong one only makes WeChat refuse to pay.

@@ -41,7 +41,7 @@ pub(crate) fn configured(app: &App) -> Result<&WechatPay, Error> {
 /// How the customer pays with WeChat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scene {
-    /// A mobile browser outside WeChat; the address our edge saw (WeChat compares it).
+    /// A mobile browser outside WeChat; the address our edge saw (for WeChat's risk control).
     H5 { client_ip: String },
     /// Inside WeChat (official account page or mini-program), as the user with this openid.
     Jsapi { openid: String },

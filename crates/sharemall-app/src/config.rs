@@ -37,6 +37,9 @@ pub struct AppConfig {
     pub font_paths: Vec<PathBuf>,
     /// Whether shop owners may run group-buy campaigns in their own shop; operators always may.
     pub shop_owners_may_run_groups: bool,
+    /// The merchant's WeChat Pay (`[payments.wechat]`, keys already read from their files).
+    /// `None`: WeChat Pay is not offered, and starting a WeChat payment is `invalid_input`.
+    pub wechat_pay: Option<sharemall_wechatpay::Config>,
 }
 
 impl Default for AppConfig {
@@ -58,6 +61,7 @@ impl Default for AppConfig {
             share_miss_window_ms: 10 * 60 * 1_000,
             font_paths: Vec::new(),
             shop_owners_may_run_groups: true,
+            wechat_pay: None,
         }
     }
 }

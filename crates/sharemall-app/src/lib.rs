@@ -28,6 +28,7 @@ pub mod shares;
 pub mod shops;
 pub mod throttle;
 pub mod tokens;
+pub mod wechat;
 pub mod withdrawals;
 
 use sharemall_domain::account::Role;
@@ -55,15 +56,21 @@ pub struct App {
     media: share_media::Renderer,
     order_numbers: OrderNumbers,
     http: reqwest::Client,
+    /// The WeChat Pay client, when `config.wechat_pay` is set.
+    wechat: Option<sharemall_wechatpay::WechatPay>,
     dummy_hash: String,
 }
 
 impl App {
+    /// Fails when a configured provider does not validate (a bad key, a wrong URL): a start-up
+    /// error naming the setting, never a failed payment later.
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: AppConfig) -> Result<Arc<App>, Error> {
-        let http = reqwest::Client::builder()
+        // The WeChat crate's builder, because its TLS backend is the process's (see there).
+        let http = sharemall_wechatpay::http_client_builder()?
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| Error::internal(format!("http client: {e}")))?;
+        let wechat = config.wechat_pay.clone().map(|c| wechat::client(c, Arc::clone(&clock))).transpose()?;
         Ok(Arc::new(App {
             hashing: Semaphore::new(config.hash_concurrency.max(1)),
             throttle: Throttle::new(config.sign_in_failures_max, config.sign_in_window_ms),
@@ -75,6 +82,7 @@ impl App {
             clock,
             config,
             http,
+            wechat,
             dummy_hash: password_auth::generate_hash(tokens::new_secret()),
         }))
     }

@@ -8,30 +8,96 @@ use sharemall_store::ops::idempotency::{self, IdempotencyKey};
 use sharemall_store::ops::payments::{self, PaymentApplied};
 use utoipa::ToSchema;
 
-use crate::App;
 use crate::sandbox::{self, MERCHANT_ID, PaymentNotice};
 use crate::tokens::new_token;
+use crate::{App, wechat};
 
 pub const PROVIDER_SANDBOX: &str = "sandbox";
+/// WeChat Pay in a mobile browser outside WeChat (H5): needs the payer's address.
+pub const METHOD_WECHAT_H5: &str = "wechat_h5";
+/// WeChat Pay inside WeChat (JSAPI): needs the payer's openid.
+pub const METHOD_WECHAT_JSAPI: &str = "wechat_jsapi";
+/// Longest openid accepted (WeChat's are 28 characters).
+const MAX_OPENID: usize = 128;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PaymentStarted {
     pub payment: Payment,
-    /// Where to send the customer to pay.
+    /// Where to send the customer to pay (WeChat H5: WeChat's page; WeChat JSAPI: the order
+    /// page, after calling `wx.requestPayment` with `jsapi`).
     pub pay_url: String,
+    /// WeChat JSAPI only: the signed parameters for `wx.requestPayment` (`appId`, `timeStamp`,
+    /// `nonceStr`, `package`, `signType`, `paySign`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jsapi: Option<sharemall_wechatpay::JsapiPayParams>,
 }
 
-/// Starts paying an order. Starting twice returns the same payment.
+/// What the payer's side tells us, for the methods that need it.
+#[derive(Debug, Clone, Default)]
+pub struct Payer {
+    /// The customer's address as our edge saw it (WeChat H5 uses it for risk control).
+    pub client_ip: Option<String>,
+    /// The customer's openid under our appid (WeChat JSAPI). It must come from the
+    /// mini-program or official-account login; a wrong one only makes WeChat refuse to pay.
+    pub openid: Option<String>,
+}
+
+/// Starts paying an order with the sandbox, or a method that needs nothing from the payer.
 pub async fn start_payment(
     app: &App,
     customer: &SessionUser,
     order: OrderId,
-    provider: &str,
+    method: &str,
     key: Option<IdempotencyKey>,
 ) -> Result<PaymentStarted, Error> {
-    if provider != PROVIDER_SANDBOX {
-        return Err(Error::invalid(format!("unknown payment provider '{provider}'")));
+    start_payment_with(app, customer, order, method, &Payer::default(), key).await
+}
+
+/// Which scene a WeChat method is, checked before anything is written; `None` for the sandbox.
+fn wechat_scene(method: &str, payer: &Payer) -> Result<Option<wechat::Scene>, Error> {
+    if payer.openid.is_some() && method != METHOD_WECHAT_JSAPI {
+        return Err(Error::invalid(format!("openid is only used with {METHOD_WECHAT_JSAPI}")));
     }
+    match method {
+        PROVIDER_SANDBOX => Ok(None),
+        METHOD_WECHAT_H5 => {
+            let client_ip = payer.client_ip.as_deref().unwrap_or_default();
+            if client_ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(Error::invalid("WeChat H5 payment needs the payer's IP address"));
+            }
+            Ok(Some(wechat::Scene::H5 { client_ip: client_ip.to_string() }))
+        }
+        METHOD_WECHAT_JSAPI => {
+            let openid = payer.openid.as_deref().unwrap_or_default();
+            let well_formed = openid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if openid.is_empty() || openid.len() > MAX_OPENID || !well_formed {
+                return Err(Error::invalid(format!("{METHOD_WECHAT_JSAPI} needs the payer's openid: 1–{MAX_OPENID} of A-Z a-z 0-9 _ -")));
+            }
+            Ok(Some(wechat::Scene::Jsapi { openid: openid.to_string() }))
+        }
+        other => Err(Error::invalid(format!("unknown payment provider '{other}'"))),
+    }
+}
+
+/// Starts paying an order with `method` (`sandbox`, `wechat_h5`, `wechat_jsapi`). Starting
+/// twice with the same provider returns the same payment (and the same `out_trade_no`).
+pub async fn start_payment_with(
+    app: &App,
+    customer: &SessionUser,
+    order: OrderId,
+    method: &str,
+    payer: &Payer,
+    key: Option<IdempotencyKey>,
+) -> Result<PaymentStarted, Error> {
+    let scene = wechat_scene(method, payer)?;
+    let provider = match scene {
+        Some(_) => {
+            wechat::configured(app)?;
+            wechat::PROVIDER_WECHAT
+        }
+        None => PROVIDER_SANDBOX,
+    };
     let (now, user) = (app.now(), customer.user_id);
     // At most 32 characters, as WeChat Pay allows: "SM" and 30 of the token's 32 hex digits
     // (120 random bits).
@@ -39,12 +105,16 @@ pub async fn start_payment(
     let payment = app
         .store
         .write(move |sql| {
-            idempotency::run(sql, now, key.as_ref(), |sql| payments::create_payment(sql, now, order, user, PROVIDER_SANDBOX, &out_trade_no))
+            idempotency::run(sql, now, key.as_ref(), |sql| payments::create_payment(sql, now, order, user, provider, &out_trade_no))
         })
         .await?;
+    if let Some(scene) = scene {
+        let opened = wechat::open(app, customer, &payment, scene).await?;
+        return Ok(PaymentStarted { payment, pay_url: opened.pay_url, jsapi: opened.jsapi });
+    }
     let return_url = format!("/orders/{}", payment.order_id);
     let txn = sandbox::open(app, &payment.out_trade_no, payment.amount_fen, "sharemall order", &return_url).await?;
-    Ok(PaymentStarted { pay_url: format!("/sandbox/pay/{}", txn.id), payment })
+    Ok(PaymentStarted { pay_url: format!("/sandbox/pay/{}", txn.id), payment, jsapi: None })
 }
 
 /// The signature headers of a provider callback.
@@ -89,6 +159,9 @@ pub async fn execute_refund(app: &App, id: RefundId) -> Result<(), Error> {
     let refund = app.store.read(move |sql| payments::refund_to_execute(sql, id)).await?;
     if refund.status != "pending" {
         return Ok(());
+    }
+    if refund.provider == wechat::PROVIDER_WECHAT {
+        return wechat::execute_refund(app, refund).await;
     }
     if refund.provider != PROVIDER_SANDBOX {
         return Err(Error::internal(format!("no provider '{}' configured", refund.provider)));

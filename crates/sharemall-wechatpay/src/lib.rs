@@ -26,9 +26,9 @@
 //!
 //! No storage: deduplicating redelivered notifications (WeChat resends until acknowledged) and
 //! making the state change once is the caller's job, keyed by `out_trade_no` /
-//! `transaction_id`. No wall clock: notifications take "now" as an argument and the client an injected [`NowFn`]. No TLS backend is
-//! chosen: the binary enables one for `reqwest` (see [`WechatPay::with_http_client`]).
-//! Platform keys are configured, not downloaded.
+//! `transaction_id`. No wall clock: notifications take "now" as an argument and the client an
+//! injected [`NowFn`]. TLS only with the `rustls-ring` feature (see [`http_client_builder`]);
+//! the app enables it. Platform keys are configured, not downloaded.
 
 mod ack;
 mod aead;
@@ -41,6 +41,9 @@ mod model;
 mod notify;
 mod pem;
 mod signing;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+mod tls;
 
 use std::fmt;
 use std::sync::Arc;
@@ -57,6 +60,7 @@ pub use error::ProviderError;
 pub use model::{PaidTransaction, Payer, RefundAmount, RefundNotice, RefundStatus, TradeState, TransactionAmount};
 pub use notify::{MAX_NOTIFICATION_BYTES, Notification, RESOURCE_ALGORITHM};
 pub use signing::{AUTH_SCHEME, SIGNTEST_PREFIX, SignatureHeaders};
+pub use tls::http_client_builder;
 
 /// The `User-Agent` WeChat requires on every API request.
 pub const USER_AGENT: &str = concat!("sharemall-wechatpay/", env!("CARGO_PKG_VERSION"));
@@ -93,9 +97,10 @@ impl fmt::Debug for WechatPay {
 
 impl WechatPay {
     /// Validates `config`, parses the keys, and builds an HTTP client with the configured
-    /// connect and request timeouts, no redirects and WeChat's required `User-Agent`.
+    /// connect and request timeouts, no redirects, WeChat's required `User-Agent` and the
+    /// crate's TLS choice ([`http_client_builder`]).
     pub fn new(config: Config, now: NowFn) -> Result<WechatPay, Error> {
-        let http = reqwest::Client::builder()
+        let http = http_client_builder()?
             .connect_timeout(config.connect_timeout())
             .timeout(config.request_timeout())
             .redirect(reqwest::redirect::Policy::none())

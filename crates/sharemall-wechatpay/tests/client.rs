@@ -3,7 +3,7 @@
 //! failure mapping (retryable or not).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use sharemall_wechatpay::test_support as common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! message naming the field, and secrets never show in `Debug`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use sharemall_wechatpay::test_support as common;
 
 use common::*;
 use sharemall_domain::ErrorCode;

@@ -4,10 +4,9 @@
 //! the notify route will.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use sharemall_wechatpay::test_support as common;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use common::notification::{Delivery, refund_resource};
 use common::*;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -19,105 +18,14 @@ use sharemall_wechatpay::{
 const OUT_TRADE_NO: &str = "SM2026110200001";
 const AMOUNT_FEN: i64 = 1_000;
 const OUT_REFUND_NO: &str = "8b0e1c2a-7d4f-4a5b-9c3d-2e1f0a9b8c7d";
-const RESOURCE_NONCE: &str = "fdasflkja484";
 const WRONG_API_V3_KEY: &str = "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4";
 
-fn transaction() -> Value {
-    json!({
-        "mchid": MCHID, "appid": APPID, "out_trade_no": OUT_TRADE_NO,
-        "transaction_id": "4200001234202611020000000001", "trade_type": "JSAPI",
-        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "CMC", "attach": "",
-        "success_time": "2026-11-02T10:00:00+08:00",
-        "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
-        "amount": {"total": AMOUNT_FEN, "payer_total": AMOUNT_FEN, "currency": "CNY", "payer_currency": "CNY"}
-    })
-}
-
 fn refund() -> Value {
-    json!({
-        "mchid": MCHID, "out_trade_no": OUT_TRADE_NO, "transaction_id": "4200001234202611020000000001",
-        "out_refund_no": OUT_REFUND_NO, "refund_id": "50000000382019052709732678859",
-        "refund_status": "SUCCESS", "success_time": "2026-11-03T10:00:00+08:00",
-        "user_received_account": "支付用户零钱",
-        "amount": {"total": AMOUNT_FEN, "refund": 400, "payer_total": AMOUNT_FEN, "payer_refund": 400}
-    })
+    refund_resource(OUT_TRADE_NO, OUT_REFUND_NO, 400, AMOUNT_FEN)
 }
 
-/// Everything one notification is made of; each case changes one thing.
-#[derive(Clone)]
-struct Delivery {
-    event_type: &'static str,
-    resource: Value,
-    algorithm: &'static str,
-    api_v3_key: &'static str,
-    flip_ciphertext_byte: bool,
-    timestamp: i64,
-    serial: &'static str,
-    /// Which private key signs: the platform's, or a stranger's.
-    signed_by_platform: bool,
-    /// Applied to the signature after signing.
-    mangle_signature: fn(String) -> String,
-    /// Applied to the body after signing.
-    tamper_body: fn(Vec<u8>) -> Vec<u8>,
-    drop_signature_header: bool,
-}
-
-impl Delivery {
-    fn payment() -> Delivery {
-        Delivery {
-            event_type: "TRANSACTION.SUCCESS",
-            resource: transaction(),
-            algorithm: "AEAD_AES_256_GCM",
-            api_v3_key: API_V3_KEY,
-            flip_ciphertext_byte: false,
-            timestamp: NOW,
-            serial: PLATFORM_SERIAL,
-            signed_by_platform: true,
-            mangle_signature: |s| s,
-            tamper_body: |b| b,
-            drop_signature_header: false,
-        }
-    }
-
-    fn with_resource(mut self, edit: impl FnOnce(&mut Value)) -> Delivery {
-        edit(&mut self.resource);
-        self
-    }
-
-    fn build(&self) -> (HeaderMap, Vec<u8>) {
-        let original_type = if self.event_type.starts_with("REFUND.") { "refund" } else { "transaction" };
-        let plain = self.resource.to_string();
-        let mut sealed = STANDARD.decode(seal(self.api_v3_key.as_bytes(), RESOURCE_NONCE, original_type, plain.as_bytes())).unwrap();
-        if self.flip_ciphertext_byte {
-            sealed[3] ^= 0x01;
-        }
-        let body = json!({
-            "id": "EV-2018022511223320873",
-            "create_time": "2026-11-02T10:00:05+08:00",
-            "resource_type": "encrypt-resource",
-            "event_type": self.event_type,
-            "summary": "支付成功",
-            "resource": {
-                "original_type": original_type,
-                "algorithm": self.algorithm,
-                "ciphertext": STANDARD.encode(sealed),
-                "associated_data": original_type,
-                "nonce": RESOURCE_NONCE
-            }
-        })
-        .to_string()
-        .into_bytes();
-        let timestamp = self.timestamp.to_string();
-        let nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
-        let keys = keys();
-        let signer = key_pair(if self.signed_by_platform { &keys.platform.pkcs8_der } else { &keys.stranger.pkcs8_der });
-        let signature = (self.mangle_signature)(sign(&signer, &lines(&[timestamp.as_bytes(), nonce.as_bytes(), &body])));
-        let mut headers = signature_headers(&timestamp, nonce, &signature, self.serial);
-        if self.drop_signature_header {
-            headers.remove("Wechatpay-Signature");
-        }
-        (headers, (self.tamper_body)(body))
-    }
+fn ok() -> Delivery {
+    Delivery::payment(OUT_TRADE_NO, AMOUNT_FEN, NOW)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +59,6 @@ fn pay() -> WechatPay {
 fn cases() -> Vec<(&'static str, Delivery, Outcome)> {
     use ErrorCode::*;
     use Outcome::*;
-    let ok = Delivery::payment;
     vec![
         ("valid", ok(), Paid),
         ("valid_via_certificate_serial", Delivery { serial: PLATFORM_CERT_SERIAL, ..ok() }, Paid),
@@ -222,7 +129,7 @@ fn t7_callback_vectors() {
 #[test]
 fn duplicate_deliveries_verify_identically() {
     let pay = pay();
-    let (headers, body) = Delivery::payment().build();
+    let (headers, body) = ok().build();
     let first = pay.verify_notification(&headers, &body, NOW).unwrap();
     for _ in 0..10 {
         assert_eq!(pay.verify_notification(&headers, &body, NOW).unwrap(), first);
@@ -234,7 +141,7 @@ fn duplicate_deliveries_verify_identically() {
 #[test]
 fn unknown_event_types_are_verified_but_not_interpreted() {
     let pay = pay();
-    let (headers, body) = Delivery { event_type: "PROFITSHARING.SUCCESS", ..Delivery::payment() }.build();
+    let (headers, body) = Delivery { event_type: "PROFITSHARING.SUCCESS", ..ok() }.build();
     assert_eq!(
         pay.verify_notification(&headers, &body, NOW).unwrap(),
         Notification::Other { id: "EV-2018022511223320873".into(), event_type: "PROFITSHARING.SUCCESS".into() }

@@ -17,7 +17,7 @@ pub fn wall_now() -> Timestamp {
 pub async fn open_app(settings: &Settings) -> anyhow::Result<Arc<App>> {
     let config = settings.store_config();
     let store = tokio::task::spawn_blocking(move || Store::open(&config, wall_now().millis())).await??;
-    Ok(App::new(store, Arc::new(SystemClock), settings.app_config())?)
+    Ok(App::new(store, Arc::new(SystemClock), settings.app_config()?)?)
 }
 
 async fn shutdown_signal() {

@@ -23,6 +23,16 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_080)
 }
 
+/// Not `reqwest::Client::new()`: with the app's TLS backend in the build that panics unless a
+/// rustls provider is installed (see `sharemall_wechatpay::http_client_builder`).
+fn http_client() -> reqwest::Client {
+    match sharemall_wechatpay::http_client_builder().map(|b| b.build()) {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) => panic!("http client: {e}"),
+        Err(e) => panic!("http client: {e}"),
+    }
+}
+
 async fn start(bin: &str, db: &str, port: u16, demo: bool) -> Child {
     let mut args = vec!["serve".to_string(), "--bind".into(), format!("127.0.0.1:{port}"), "--database-url".into(), db.to_string()];
     if demo {
@@ -34,7 +44,7 @@ async fn start(bin: &str, db: &str, port: u16, demo: bool) -> Child {
         Ok(c) => c,
         Err(e) => panic!("cannot start {bin}: {e}"),
     };
-    let client = reqwest::Client::new();
+    let client = http_client();
     for _ in 0..600 {
         if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
             return child;
@@ -58,7 +68,7 @@ async fn acknowledged_orders_survive_kill_9() {
     let db = format!("sqlite://{}", dir.join("crash.db").display());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = http_client();
 
     // Arrange: the demo platform, a customer's bearer token, every SKU of one shop.
     let mut server = start(&bin, &db, port, true).await;

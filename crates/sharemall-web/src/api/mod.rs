@@ -14,6 +14,7 @@ pub mod share_media;
 pub mod share_stats;
 pub mod shares;
 pub mod shops;
+pub mod wechat_notify;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -57,4 +58,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shares::routes())
         .merge(share_stats::routes())
         .merge(share_media::routes())
+        .merge(wechat_notify::routes())
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sharemall_app::orders::{self, Checkout, Perspective};
-use sharemall_app::payments::{self, CallbackHeaders, PaymentStarted};
+use sharemall_app::payments::{self, CallbackHeaders, Payer, PaymentStarted};
 use sharemall_app::sandbox;
 use sharemall_app::shares;
 use sharemall_domain::order::OrderStatus;
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::api::accounts::Done;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, CurrentUser, idempotency_key, parse_json};
+use crate::extract::{ApiJson, ClientAddr, CurrentUser, idempotency_key, parse_json};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -187,8 +187,13 @@ async fn receive(State(state): State<AppState>, CurrentUser(user): CurrentUser, 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
-    /// `sandbox`
+    /// `sandbox`, `wechat_h5` (pay in a mobile browser; WeChat's page is `pay_url`) or
+    /// `wechat_jsapi` (inside WeChat; needs `openid`, answers `jsapi` for `wx.requestPayment`).
     pub provider: String,
+    /// `wechat_jsapi` only: the payer's openid under our appid, from the mini-program or
+    /// official-account login. A wrong one only makes WeChat refuse to pay.
+    #[serde(default)]
+    pub openid: Option<String>,
 }
 
 #[utoipa::path(post, path = "/orders/{id}/payments", tag = "orders", params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
@@ -196,13 +201,15 @@ pub struct PayRequest {
 async fn pay(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientAddr(client_ip): ClientAddr,
     Path(id): Path<OrderId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<PaymentStarted> {
     let req: PayRequest = parse_json(&body)?;
     let key = idempotency_key(&headers, &user, &format!("POST /api/v1/orders/{id}/payments"), &body)?;
-    Ok(Json(payments::start_payment(&state.app, &user, id, &req.provider, Some(key)).await?))
+    let payer = Payer { client_ip: Some(client_ip), openid: req.openid };
+    Ok(Json(payments::start_payment_with(&state.app, &user, id, &req.provider, &payer, Some(key)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -172,7 +172,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut AppConfig)) -> TestApp {
     tokio::spawn(sharemall_web::serve(listener, router, async move {
         let _ = stop.await;
     }));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    // The WeChat crate's builder: the app's TLS backend makes a bare reqwest builder panic
+    // unless a rustls provider is installed (see `sharemall_wechatpay::http_client_builder`).
+    let client =
+        sharemall_wechatpay::http_client_builder().expect("tls").redirect(reqwest::redirect::Policy::none()).build().expect("client");
     TestApp { address, client, app, clock, backend, operator: OnceCell::new(), db, _shutdown: shutdown }
 }
 

@@ -23,3 +23,4 @@ mod scoping;
 mod share_media;
 mod share_stats;
 mod shares;
+mod wechat;

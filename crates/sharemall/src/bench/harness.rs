@@ -85,7 +85,7 @@ pub async fn start(settings: &Settings, batch_max: usize) -> anyhow::Result<Benc
     let backend = store.backend().as_str();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let mut app_config = settings.app_config();
+    let mut app_config = settings.app_config()?;
     app_config.public_url = base.clone();
     let app = App::new(store, Arc::new(SystemClock), app_config)?;
     let router = sharemall_web::router(sharemall_web::AppState::new(Arc::clone(&app)));
@@ -374,7 +374,9 @@ pub async fn startup_ms(db_url: &str) -> anyhow::Result<f64> {
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()?;
-    let client = reqwest::Client::new();
+    // Not `reqwest::Client::new()`: with the app's TLS backend that panics unless a rustls
+    // provider is installed (see `sharemall_wechatpay::http_client_builder`).
+    let client = sharemall_wechatpay::http_client_builder()?.build()?;
     let url = format!("http://127.0.0.1:{port}/healthz");
     let mut ready = None;
     while started.elapsed() < Duration::from_secs(20) {

@@ -1,6 +1,7 @@
 //! A fake WeChat Pay on 127.0.0.1: checks the merchant's `Authorization` signature with the
 //! merchant public key (401 `SIGN_ERROR` otherwise), serves the order, H5, refund, query and
-//! close endpoints, signs its answers with the platform key, and misbehaves on request.
+//! close endpoints, signs its answers with the platform key, and misbehaves on request. Its
+//! "now" is the caller's clock, so a test that moves its fake clock moves WeChat's too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,8 @@ use axum::response::Response;
 use ring::signature::RsaKeyPair;
 use serde_json::{Value, json};
 
-use super::{MCHID, MERCHANT_SERIAL, NOW, PLATFORM_SERIAL, key_pair, keys, lines, sign, verifies};
+use super::{MCHID, MERCHANT_SERIAL, NOW, PLATFORM_SERIAL, fixed_clock, key_pair, keys, lines, sign, verifies};
+use crate::NowFn;
 
 /// How the next answers go wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +51,10 @@ pub struct Seen {
 
 struct Inner {
     platform: RsaKeyPair,
+    now: NowFn,
     mode: Mutex<Mode>,
+    /// What a refund request is answered with: `PROCESSING` (WeChat's usual), `SUCCESS`, ….
+    refund_status: Mutex<String>,
     seen: Mutex<Vec<Seen>>,
     /// out_trade_no → total fen, for orders created through the fake.
     orders: Mutex<HashMap<String, i64>>,
@@ -60,11 +65,25 @@ pub struct FakeWechat {
     inner: Arc<Inner>,
 }
 
+impl Inner {
+    fn now_secs(&self) -> i64 {
+        (self.now)().millis().div_euclid(1_000)
+    }
+}
+
 impl FakeWechat {
+    /// A fake whose clock stands at [`NOW`].
     pub async fn start() -> FakeWechat {
+        FakeWechat::start_with_clock(fixed_clock(NOW)).await
+    }
+
+    /// A fake that reads "now" from `now`: request freshness and answer timestamps follow it.
+    pub async fn start_with_clock(now: NowFn) -> FakeWechat {
         let inner = Arc::new(Inner {
             platform: key_pair(&keys().platform.pkcs8_der),
+            now,
             mode: Mutex::new(Mode::Normal),
+            refund_status: Mutex::new("PROCESSING".into()),
             seen: Mutex::new(Vec::new()),
             orders: Mutex::new(HashMap::new()),
         });
@@ -79,6 +98,11 @@ impl FakeWechat {
         *self.inner.mode.lock().unwrap() = mode;
     }
 
+    /// The `status` the next refund requests are answered with.
+    pub fn set_refund_status(&self, status: &str) {
+        *self.inner.refund_status.lock().unwrap() = status.to_string();
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.inner.seen.lock().unwrap().clone()
     }
@@ -90,13 +114,13 @@ impl FakeWechat {
 
 /// Checks `Authorization` as WeChat does: scheme, mchid, serial, freshness, then the RSA
 /// signature over `METHOD\nPATH?QUERY\nTIMESTAMP\nNONCE\nBODY\n` with the merchant's key.
-fn merchant_signature_ok(method: &Method, target: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+fn merchant_signature_ok(now: i64, method: &Method, target: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
     let Some(params) = value.strip_prefix("WECHATPAY2-SHA256-RSA2048 ") else { return false };
     let fields: HashMap<&str, &str> =
         params.split(',').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.trim(), v.trim_matches('"'))).collect();
     let field = |name: &str| fields.get(name).copied().unwrap_or_default();
-    let fresh = field("timestamp").parse::<i64>().is_ok_and(|t| (t - NOW).abs() <= 300);
+    let fresh = field("timestamp").parse::<i64>().is_ok_and(|t| (t - now).abs() <= 300);
     let message =
         lines(&[method.as_str().as_bytes(), target.as_bytes(), field("timestamp").as_bytes(), field("nonce_str").as_bytes(), body]);
     field("mchid") == MCHID
@@ -108,8 +132,8 @@ fn merchant_signature_ok(method: &Method, target: &str, headers: &HeaderMap, bod
 fn answer(inner: &Inner, mode: &Mode, status: StatusCode, body: Vec<u8>) -> Response {
     let mut builder = Response::builder().status(status).header("content-type", "application/json");
     let timestamp = match mode {
-        Mode::Skewed(secs) => NOW + secs,
-        _ => NOW,
+        Mode::Skewed(secs) => inner.now_secs() + secs,
+        _ => inner.now_secs(),
     }
     .to_string();
     let nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
@@ -136,7 +160,7 @@ fn error(inner: &Inner, status: StatusCode, code: &str, message: &str) -> Respon
 
 async fn handle(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let target = uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_default();
-    let signature_ok = merchant_signature_ok(&method, &target, &headers, &body);
+    let signature_ok = merchant_signature_ok(inner.now_secs(), &method, &target, &headers, &body);
     let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     inner.seen.lock().unwrap().push(Seen {
         method: method.to_string(),
@@ -205,7 +229,7 @@ fn route(inner: &Inner, mode: &Mode, method: &Method, path: &str, query: &str, b
                     "channel": "ORIGINAL",
                     "user_received_account": "招商银行信用卡0403",
                     "create_time": "2026-11-02T10:00:00+08:00",
-                    "status": "PROCESSING",
+                    "status": inner.refund_status.lock().unwrap().clone(),
                     "funds_account": "AVAILABLE",
                     "amount": {"total": total, "refund": refund, "payer_total": total, "payer_refund": refund,
                                "settlement_refund": refund, "settlement_total": total, "discount_refund": 0, "currency": "CNY"}

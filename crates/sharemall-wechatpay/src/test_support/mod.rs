@@ -1,14 +1,18 @@
-//! Test support: RSA keys made by the `openssl` CLI (never committed), the crypto WeChat's side
-//! performs, written against ring directly so the tests do not trust the library's own code,
-//! and a fake WeChat Pay server.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Test support, behind the `test-support` feature (never in a release build): RSA keys made
+//! by the `openssl` CLI (never committed), the crypto WeChat's side performs, written against
+//! ring directly so the tests do not trust the library's own code, a fake WeChat Pay server and
+//! signed notifications. Shared by this crate's tests and the app's, so both speak to the same
+//! fake. Panics are the point here: a broken fixture must stop the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod fake;
+pub mod notification;
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
+use crate::{Config, NowFn, PlatformCert};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -16,7 +20,6 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey};
 use sharemall_domain::Timestamp;
-use sharemall_wechatpay::{Config, NowFn, PlatformCert};
 
 pub const MCHID: &str = "1900000109";
 pub const APPID: &str = "wxd678efh567hg6787";

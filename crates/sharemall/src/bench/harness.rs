@@ -72,6 +72,15 @@ pub fn temp_dir_in(parent: &std::path::Path) -> anyhow::Result<TempDir> {
 /// Starts a server on a fresh database: a temp SQLite file, or a fresh schema in the given
 /// PostgreSQL database.
 pub async fn start(settings: &Settings, batch_max: usize) -> anyhow::Result<BenchServer> {
+    start_with_clock(settings, batch_max, Arc::new(SystemClock)).await
+}
+
+/// As [`start`], on `clock` (a workload that moves time on, past return windows).
+pub async fn start_with_clock(
+    settings: &Settings,
+    batch_max: usize,
+    clock: Arc<dyn sharemall_app::clock::Clock>,
+) -> anyhow::Result<BenchServer> {
     let dir = temp_dir()?;
     let (db_url, pg_schema) = if settings.database.url.starts_with("postgres") {
         let (url, schema) = fresh_pg_schema(&settings.database.url).await?;
@@ -87,7 +96,7 @@ pub async fn start(settings: &Settings, batch_max: usize) -> anyhow::Result<Benc
     let base = format!("http://{}", listener.local_addr()?);
     let mut app_config = settings.app_config()?;
     app_config.public_url = base.clone();
-    let app = App::new(store, Arc::new(SystemClock), app_config)?;
+    let app = App::new(store, clock, app_config)?;
     let router = sharemall_web::router(sharemall_web::AppState::new(Arc::clone(&app)));
     tokio::spawn(sharemall_web::serve(listener, router, std::future::pending()));
     let client = load_client(&base);
@@ -119,6 +128,11 @@ pub async fn customers(app: &App, count: usize) -> anyhow::Result<Vec<String>> {
 
 /// Creates `count` customers; returns each one's bearer token and id.
 pub async fn customer_accounts(app: &App, count: usize) -> anyhow::Result<Vec<(String, UserId)>> {
+    accounts_with_role(app, count, Role::Customer).await
+}
+
+/// Creates `count` users with `role`; returns each one's bearer token and id.
+pub async fn accounts_with_role(app: &App, count: usize, role: Role) -> anyhow::Result<Vec<(String, UserId)>> {
     let mut accounts = Vec::with_capacity(count);
     for i in 0..count {
         let token = new_secret();
@@ -131,12 +145,7 @@ pub async fn customer_accounts(app: &App, count: usize) -> anyhow::Result<Vec<(S
                 let user = accounts::create_user(
                     sql,
                     now,
-                    NewUser {
-                        login,
-                        password_hash: "bench-no-password".into(),
-                        display_name: "压测用户".into(),
-                        roles: vec![Role::Customer],
-                    },
+                    NewUser { login, password_hash: "bench-no-password".into(), display_name: "压测用户".into(), roles: vec![role] },
                 )?;
                 accounts::create_session(sql, &token_hash, user, SessionKind::Bearer, now, now.plus_ms(DAY_MS))?;
                 Ok(user)

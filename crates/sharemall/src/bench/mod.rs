@@ -4,6 +4,7 @@
 
 mod group_join;
 pub(crate) mod harness;
+mod mixed;
 mod orders;
 mod share_visit;
 
@@ -13,7 +14,7 @@ use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// orders-hot | orders-spread | share-visit | group-join
+    /// orders-hot | orders-spread | share-visit | group-join | mixed
     pub workload: String,
     /// Print only the JSON object.
     #[arg(long)]
@@ -47,7 +48,8 @@ pub async fn run(settings: Settings, mut args: BenchArgs) -> anyhow::Result<()> 
         "orders-spread" => orders::run(&settings, &args, orders::Shape::Spread).await?,
         "share-visit" => share_visit::run(&settings, &args).await?,
         "group-join" => group_join::run(&settings, &args).await?,
-        other => anyhow::bail!("unknown workload '{other}' (orders-hot, orders-spread, share-visit, group-join)"),
+        "mixed" => mixed::run(&settings, &args).await?,
+        other => anyhow::bail!("unknown workload '{other}' (orders-hot, orders-spread, share-visit, group-join, mixed)"),
     };
     let ok = report.get("invariants_ok").and_then(serde_json::Value::as_bool).unwrap_or(false);
     if args.json {

@@ -1053,7 +1053,7 @@ pub const EN: Strings = Strings {
     return_status_rejected: "Rejected",
     return_status_cancelled: "Withdrawn",
     return_status_closed: "Closed: not sent back in time",
-    return_status_refund_failed: "Refund failed: the platform is on it",
+    return_status_refund_failed: "Refund failed",
     return_deadline: "Deadline",
     return_auto_approved: "Approved automatically: the supplier did not answer in time",
     return_ship_back: "Send the goods back",

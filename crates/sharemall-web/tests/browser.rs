@@ -76,6 +76,9 @@ struct Seeded {
     /// Each language's share run's own shop (by language code), selling the product: its
     /// owner's "My shares" starts empty, so the run can count exactly its own friend.
     share_shops: Vec<(&'static str, String)>,
+    /// The supplier's account and the 100g tin, for the orders the returns tours start from.
+    supplier: sharemall_store::model::SessionUser,
+    tin: sharemall_domain::SkuId,
 }
 
 impl Seeded {
@@ -178,7 +181,7 @@ async fn seed(app: &App) -> Seeded {
         buy_rule: BuyRule::AtCurrentPrice,
     };
     bargains::create_campaign(app, &operator, BargainCampaignDraft { shop: Some(shop), sku: gift, request }).await.unwrap();
-    Seeded { shop_id: shop.to_string(), product_id: product.to_string(), share_shops }
+    Seeded { shop_id: shop.to_string(), product_id: product.to_string(), share_shops, supplier: supplier_user, tin }
 }
 
 struct Browser {
@@ -441,6 +444,15 @@ struct Words {
     bargain_share: &'static str,
     bargain_sign_in_to_help: &'static str,
     bargain_you_cut: &'static str,
+    // After-sales.
+    returner: &'static str,
+    return_no_reason: &'static str,
+    return_waiting: &'static str,
+    return_queue: &'static str,
+    return_send_back: &'static str,
+    return_on_way: &'static str,
+    return_refunded: &'static str,
+    my_returns: &'static str,
     // The consoles.
     supplier_console: &'static str,
     orders_to_ship: &'static str,
@@ -533,6 +545,14 @@ const ZH: Words = Words {
     bargain_share: "分享给好友帮砍",
     bargain_sign_in_to_help: "登录后帮 TA 砍一刀",
     bargain_you_cut: "你帮 TA 砍掉了 ¥",
+    returner: "退货的小王",
+    return_no_reason: "七天无理由退货",
+    return_waiting: "待商家处理",
+    return_queue: "售后处理",
+    return_send_back: "待寄回商品",
+    return_on_way: "商品寄回中",
+    return_refunded: "退款成功",
+    my_returns: "我的售后",
     supplier_console: "供应商后台",
     orders_to_ship: "待发货订单",
     csv_import: "CSV 批量导入",
@@ -608,6 +628,14 @@ const EN: Words = Words {
     bargain_share: "Ask friends to help",
     bargain_sign_in_to_help: "Sign in to help cut the price",
     bargain_you_cut: "You cut the price by ¥",
+    returner: "Wang, returning",
+    return_no_reason: "7-day no-reason return",
+    return_waiting: "Waiting for the supplier",
+    return_queue: "Returns to handle",
+    return_send_back: "Send the goods back",
+    return_on_way: "On its way back",
+    return_refunded: "Refunded",
+    my_returns: "My returns",
     supplier_console: "Supplier console",
     orders_to_ship: "Orders to ship",
     csv_import: "CSV import",
@@ -731,6 +759,73 @@ async fn sign_in_as(b: &mut Browser, w: &Words, login: &str) {
     b.submit("#signin-submit").await;
     b.assert_no_error().await;
     use_language(b, w).await;
+}
+
+/// A customer who received the 100g tin returns it without a reason, in `w`'s language: the
+/// order page's return form, the supplier approving from the returns queue, the customer's
+/// return tracking number, the supplier confirming the goods came back, and the refund paid by
+/// the job runner, shown on the case page.
+async fn returns_tour(b: &mut Browser, w: &Words, app: &App, seeded: &Seeded) {
+    start_run(b, w, "returns");
+    // The order, paid in the sandbox (its signed callback comes over HTTP), shipped and received.
+    let login = format!("returner-{}@sharemall.test", w.code);
+    let customer = accounts::create_user(app, &login, "correct-horse-battery", w.returner, vec![Role::Customer]).await.unwrap();
+    let checkout = sharemall_app::orders::Checkout {
+        shop: seeded.shop_id.parse().unwrap(),
+        lines: vec![(seeded.tin, 1)],
+        recipient: w.returner.into(),
+        phone: "13800000000".into(),
+        address: BUY_ADDRESS.into(),
+        note: String::new(),
+        from_cart: false,
+    };
+    let order = sharemall_app::orders::place_order(app, &customer, checkout, None).await.unwrap().order_id;
+    let started = sharemall_app::payments::start_payment(app, &customer, order, "sandbox", None).await.unwrap();
+    let txn = started.pay_url.rsplit('/').next().unwrap().to_string();
+    sharemall_app::sandbox::confirm(app, &txn).await.unwrap();
+    sharemall_app::orders::ship(app, &seeded.supplier, order, w.carrier, "SF5550001112").await.unwrap();
+    sharemall_app::orders::confirm_receipt(app, &customer, order).await.unwrap();
+
+    sign_in_as(b, w, &login).await;
+    b.goto(&format!("/orders/{order}")).await;
+    b.submit("#apply-return").await;
+    b.expect_text(&[w.return_no_reason, PRODUCT_TITLE]).await;
+    b.fill("#return-qty-1", "1").await;
+    b.shot("return-form").await;
+    b.submit("#return-submit").await;
+    assert!(b.path().await.starts_with("/returns/"), "not on a case page: {}", b.path().await);
+    let case_path = b.path().await;
+    b.wait_for_text("#return-status", w.return_waiting).await;
+    b.shot("return-requested").await;
+
+    sign_in_as(b, w, "supplier@sharemall.test").await;
+    b.goto("/console/returns").await;
+    b.expect_text(&[w.return_queue, PRODUCT_TITLE]).await;
+    b.shot("return-queue").await;
+    b.submit(&format!("a[href='{case_path}']")).await;
+    b.expect_text(&[w.return_waiting]).await;
+    b.shot("return-decide").await;
+    b.submit("#return-approve").await;
+    b.wait_for_text("#return-status", w.return_send_back).await;
+
+    sign_in_as(b, w, &login).await;
+    b.goto(&case_path).await;
+    b.fill("#ship-back-carrier", w.carrier).await;
+    b.fill("#ship-back-tracking", "YT0000000001").await;
+    b.shot("return-ship-back").await;
+    b.submit("#ship-back-submit").await;
+    b.wait_for_text("#return-status", w.return_on_way).await;
+
+    sign_in_as(b, w, "supplier@sharemall.test").await;
+    b.goto(&case_path).await;
+    b.submit("#return-goods-received").await;
+    // The refund job pays it through the sandbox provider in the background.
+    b.wait_for_text("#return-status", w.return_refunded).await;
+    b.shot("return-refunded").await;
+    sign_in_as(b, w, &login).await;
+    b.goto("/returns").await;
+    b.expect_text(&[w.my_returns, w.return_refunded]).await;
+    b.shot("my-returns").await;
 }
 
 /// The consoles in `w`'s language, each user switching language after signing in. The supplier
@@ -1156,6 +1251,10 @@ async fn customer_buys_and_pays_in_both_languages() {
         bargain_tour(&mut b, &mut friend, w, &app, &seeded).await;
     }
     friend.client.close().await.unwrap();
+    for w in [&ZH, &EN] {
+        returns_tour(&mut b, w, &app, &seeded).await;
+    }
+    b.assert_no_console_errors().await;
 
     b.client.close().await.unwrap();
     let _ = jobs_stop_tx.send(());

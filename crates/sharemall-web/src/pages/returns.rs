@@ -202,13 +202,7 @@ async fn case_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let case = after_sales::case_for(&state.app, user, id).await?;
     let is_customer = case.customer_id == user.user_id;
     let is_handler = handler_of(user).is_ok_and(|_| user.has(Role::Operator) || user.supplier_id == Some(case.supplier_id));
-    render(&CasePage {
-        t: ctx.t,
-        nav: ctx.nav(if is_customer { "me" } else { "orders" }),
-        case: case_row(ctx.t, &case),
-        is_customer,
-        is_handler,
-    })
+    render(&CasePage { t: ctx.t, nav: ctx.nav("me"), case: case_row(ctx.t, &case), is_customer, is_handler })
 }
 
 #[derive(Deserialize)]

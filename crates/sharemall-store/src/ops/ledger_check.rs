@@ -10,15 +10,29 @@ use sharemall_domain::order::RETURN_WINDOW_MS;
 use crate::ops::check::{CheckResult, run_check};
 use crate::sql::Sql;
 
-/// Σ credits − Σ debits of one account, from its transfers.
-const SUMMED: &str = "(SELECT CAST(COALESCE(SUM(t.amount_fen), 0) AS BIGINT) FROM ledger_transfers t WHERE t.credit_account = a.key) \
-                      - (SELECT CAST(COALESCE(SUM(t.amount_fen), 0) AS BIGINT) FROM ledger_transfers t WHERE t.debit_account = a.key)";
+/// Each account's Σ credits and Σ debits (`cr.fen`, `db.fen`), aggregated once over the
+/// transfers and joined to `ledger_accounts a`: every check stays one pass over the ledger, not
+/// a lookup per row.
+const ACCOUNT_SUMS: &str = "LEFT JOIN (SELECT credit_account AS account, SUM(amount_fen) AS fen FROM ledger_transfers GROUP BY credit_account) cr \
+     ON cr.account = a.key \
+     LEFT JOIN (SELECT debit_account AS account, SUM(amount_fen) AS fen FROM ledger_transfers GROUP BY debit_account) db ON db.account = a.key";
+const SUMMED: &str = "(COALESCE(cr.fen, 0) - COALESCE(db.fen, 0))";
 
-/// The amount of an order's transfers of some kinds (`o` is the order).
-fn order_sum(kinds: &[TransferKind]) -> String {
-    let list = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
+/// An order's transfers summed by what they do (`s.split`, `s.reversed`, `s.received`,
+/// `s.refunds_paid`), in one pass grouped by order, to be joined to `orders o`.
+fn order_sums() -> String {
+    use TransferKind as K;
+    let sum = |kinds: &[TransferKind]| {
+        let list = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
+        format!("SUM(CASE WHEN kind IN ({list}) THEN amount_fen ELSE 0 END)")
+    };
     format!(
-        "(SELECT CAST(COALESCE(SUM(t.amount_fen), 0) AS BIGINT) FROM ledger_transfers t WHERE t.order_id = o.id AND t.kind IN ({list}))"
+        "LEFT JOIN (SELECT order_id, {} AS split, {} AS reversed, {} AS received, {} AS refunds_paid \
+         FROM ledger_transfers WHERE order_id IS NOT NULL GROUP BY order_id) s ON s.order_id = o.id",
+        sum(&[K::SupplierShare, K::CommissionEarned, K::PlatformShare, K::ShippingShare]),
+        sum(&[K::SupplierReversal, K::CommissionVoided, K::CommissionClawback, K::PlatformReversal]),
+        sum(&[K::PaymentReceived]),
+        sum(&[K::RefundPaid]),
     )
 }
 
@@ -47,11 +61,9 @@ const REVERSED: &str = "SELECT order_id, line_no, \
      GROUP BY order_id, line_no, CASE WHEN kind = 'commission_voided' THEN substr(debit_account, 20) ELSE substr(debit_account, 22) END";
 
 pub fn ledger_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
-    use TransferKind as K;
-    let split = order_sum(&[K::SupplierShare, K::CommissionEarned, K::PlatformShare, K::ShippingShare]);
-    let reversed = order_sum(&[K::SupplierReversal, K::CommissionVoided, K::CommissionClawback, K::PlatformReversal]);
-    let received = order_sum(&[K::PaymentReceived]);
-    let refunds_paid = order_sum(&[K::RefundPaid]);
+    let order_sums = order_sums();
+    let (split, reversed, received, refunds_paid) =
+        ("COALESCE(s.split, 0)", "COALESCE(s.reversed, 0)", "COALESCE(s.received, 0)", "COALESCE(s.refunds_paid, 0)");
     // What of an order's money is in clearing: received and not yet split or paid back.
     let clearing = format!("({received} - {split} + {reversed} - {refunds_paid})");
     let line_kinds =
@@ -72,8 +84,9 @@ pub fn ledger_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "ledger: balanced (Σ debits = Σ credits over all accounts) and every cached balance = its Σ credits − Σ debits",
             "SELECT COUNT(*) FROM ledger_accounts",
             &format!(
-                "SELECT a.key FROM ledger_accounts a WHERE a.balance_fen IS NOT NULL AND a.balance_fen <> {SUMMED} \
-                 UNION ALL SELECT 'all accounts sum to ' || CAST(SUM({SUMMED}) AS TEXT) FROM ledger_accounts a HAVING SUM({SUMMED}) <> 0"
+                "WITH net AS (SELECT a.key, a.balance_fen, {SUMMED} AS fen FROM ledger_accounts a {ACCOUNT_SUMS}) \
+                 SELECT key FROM net WHERE balance_fen IS NOT NULL AND balance_fen <> fen \
+                 UNION ALL SELECT 'all accounts sum to ' || CAST(SUM(fen) AS TEXT) FROM net HAVING SUM(fen) <> 0"
             ),
         )?,
         run_check(
@@ -87,7 +100,7 @@ pub fn ledger_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "ledger: every payment received once, every paid order split exactly once into its payable amount",
             "SELECT COUNT(*) FROM orders WHERE paid_fen > 0",
             &format!(
-                "SELECT o.order_no FROM orders o WHERE {received} <> o.paid_fen \
+                "SELECT o.order_no FROM orders o {order_sums} WHERE {received} <> o.paid_fen \
                  OR (o.paid_at IS NOT NULL AND {split} <> o.payable_fen) OR (o.paid_at IS NULL AND {split} <> 0)"
             ),
         )?,
@@ -96,10 +109,10 @@ pub fn ledger_checks(sql: &mut dyn Sql) -> Result<Vec<CheckResult>, Error> {
             "ledger: every finished refund paid out once; clearing never pays out more than it received; a full refund unwinds the whole split",
             "SELECT COUNT(*) FROM refunds",
             &format!(
-                "SELECT r.id FROM refunds r WHERE \
-                 (SELECT CAST(COALESCE(SUM(t.amount_fen), 0) AS BIGINT) FROM ledger_transfers t WHERE t.refund_id = r.id AND t.kind = 'refund_paid') \
-                   <> CASE WHEN r.status = 'succeeded' THEN r.amount_fen ELSE 0 END \
-                 UNION ALL SELECT o.order_no FROM orders o WHERE {refunds_paid} <> o.refunded_fen \
+                "SELECT r.id FROM refunds r LEFT JOIN (SELECT refund_id, SUM(amount_fen) AS fen FROM ledger_transfers \
+                     WHERE kind = 'refund_paid' GROUP BY refund_id) p ON p.refund_id = r.id \
+                 WHERE COALESCE(p.fen, 0) <> CASE WHEN r.status = 'succeeded' THEN r.amount_fen ELSE 0 END \
+                 UNION ALL SELECT o.order_no FROM orders o {order_sums} WHERE {refunds_paid} <> o.refunded_fen \
                  OR {clearing} < 0 OR {clearing} > o.paid_fen - o.refunded_fen OR {reversed} > {split} \
                  OR (o.paid_fen > 0 AND o.refunded_fen = o.paid_fen AND ({clearing} <> 0 OR {reversed} <> {split}))"
             ),

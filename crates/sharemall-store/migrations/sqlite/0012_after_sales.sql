@@ -51,5 +51,6 @@ CREATE INDEX after_sale_lines_order ON after_sale_lines (order_id, line_no);
 
 -- Units of the line that came back and went into stock again (never more than were ordered).
 ALTER TABLE order_items ADD COLUMN restocked_qty INTEGER NOT NULL DEFAULT 0;
--- The case a refund pays, if it came from after-sales.
+-- The case a refund pays, if it came from after-sales (the checks find a case's refunds by it).
 ALTER TABLE refunds ADD COLUMN after_sale_id TEXT REFERENCES after_sales(id);
+CREATE INDEX refunds_after_sale ON refunds (after_sale_id) WHERE after_sale_id IS NOT NULL;

@@ -279,7 +279,11 @@ fn start_refund(sql: &mut dyn Sql, now: Timestamp, case: &CaseState) -> Result<(
 /// The lines a case's refund reverses in the ledger: `None` for a refund that isn't a case's,
 /// or for a case that refunds the whole order (every line and the shipping).
 pub(crate) fn refund_lines(sql: &mut dyn Sql, refund: RefundId) -> Result<Option<Vec<i64>>, Error> {
-    let Some(case) = sql.query_opt("SELECT id, whole_order FROM after_sales WHERE refund_id = $1", params![refund])? else {
+    let Some(case) = sql.query_opt(
+        "SELECT a.id, a.whole_order FROM refunds r JOIN after_sales a ON a.id = r.after_sale_id WHERE r.id = $1",
+        params![refund],
+    )?
+    else {
         return Ok(None);
     };
     if case.bool(1)? {
@@ -294,7 +298,8 @@ pub(crate) fn refund_lines(sql: &mut dyn Sql, refund: RefundId) -> Result<Option
 pub(crate) fn refund_finished(sql: &mut dyn Sql, now: Timestamp, refund: RefundId, paid: bool) -> Result<(), Error> {
     let status = if paid { AfterSaleStatus::Refunded } else { AfterSaleStatus::RefundFailed };
     sql.execute(
-        "UPDATE after_sales SET status = $2, finished_at = $3 WHERE refund_id = $1 AND status = 'refunding'",
+        "UPDATE after_sales SET status = $2, finished_at = $3 \
+         WHERE id = (SELECT after_sale_id FROM refunds WHERE id = $1) AND status = 'refunding'",
         params![refund, status.as_str(), now],
     )?;
     Ok(())

@@ -87,10 +87,10 @@ async fn journey(
         anyhow::bail!("order {id} is {} after its payment", paid["status"]);
     }
     let mut requests = 4;
-    let refund = i % 5 == 0;
+    let refund = i.is_multiple_of(5);
     if refund {
         let payable = paid["payable_fen"].as_i64().unwrap_or(0);
-        let amount = if i % 10 == 0 { payable } else { (payable / 3).max(1) };
+        let amount = if i.is_multiple_of(10) { payable } else { (payable / 3).max(1) };
         http.post(format!("{base}/api/v1/operator/orders/{id}/refunds"))
             .bearer_auth(operator)
             .header("idempotency-key", format!("mixed-refund-{i}"))

@@ -6,7 +6,7 @@ use sharemall_domain::account::Role;
 use sharemall_domain::after_sale::{AfterSaleStatus, Resolution, ReturnReason, check_note};
 use sharemall_domain::catalog::check_text;
 use sharemall_domain::order::check_tracking_no;
-use sharemall_domain::{AfterSaleId, Error, ErrorCode, OrderId};
+use sharemall_domain::{AfterSaleId, Error, ErrorCode, OrderId, SupplierId};
 use sharemall_store::model::Order;
 use sharemall_store::model::SessionUser;
 use sharemall_store::ops::after_sale_views::{self, AfterSale, QueueFilter, ReturnableLine};
@@ -82,9 +82,15 @@ pub fn handler_of(user: &SessionUser) -> Result<Handler, Error> {
     if user.has(Role::Operator) {
         return Ok(Handler::Operator(user.user_id));
     }
+    let supplier = supplier_of(user).map_err(|_| Error::new(ErrorCode::Forbidden, "only the supplier or the operator handles returns"))?;
+    Ok(Handler::Supplier { supplier, user: user.user_id })
+}
+
+/// The supplier the caller works for.
+fn supplier_of(user: &SessionUser) -> Result<SupplierId, Error> {
     match user.supplier_id {
-        Some(supplier) if user.has(Role::Supplier) => Ok(Handler::Supplier { supplier, user: user.user_id }),
-        _ => Err(Error::new(ErrorCode::Forbidden, "only the supplier or the operator handles returns")),
+        Some(supplier) if user.has(Role::Supplier) => Ok(supplier),
+        _ => Err(Error::new(ErrorCode::Forbidden, "you are not a supplier")),
     }
 }
 
@@ -104,10 +110,7 @@ pub async fn queue(
             require(user, Role::Operator)?;
             None
         }
-        _ => match user.supplier_id {
-            Some(supplier) if user.has(Role::Supplier) => Some(supplier),
-            _ => return Err(Error::new(ErrorCode::Forbidden, "you are not a supplier")),
-        },
+        _ => Some(supplier_of(user)?),
     };
     let filter = match status.unwrap_or("open") {
         "open" => QueueFilter::Open,

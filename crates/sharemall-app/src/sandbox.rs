@@ -113,11 +113,9 @@ pub async fn confirm(app: &App, id: &str) -> Result<SandboxTransaction, Error> {
     Ok(txn)
 }
 
-/// Delivers the "paid" notification once: a fresh timestamp and nonce on every delivery.
-pub async fn notify(app: &App, txn: &SandboxTransaction) -> Result<(), Error> {
-    if txn.status != "paid" {
-        return Ok(());
-    }
+/// The "paid" notification of `txn` as the sandbox sends it: the JSON body and its signature
+/// under `key` for this timestamp and nonce.
+pub fn signed_notice(key: &str, txn: &SandboxTransaction, timestamp: &str, nonce: &str) -> Result<(Vec<u8>, String), Error> {
     let notice = PaymentNotice {
         event: "payment.succeeded".into(),
         merchant_id: MERCHANT_ID.into(),
@@ -127,9 +125,18 @@ pub async fn notify(app: &App, txn: &SandboxTransaction) -> Result<(), Error> {
         currency: "CNY".into(),
     };
     let body = serde_json::to_vec(&notice).map_err(|e| Error::internal(e.to_string()))?;
+    let signature = sign(key, timestamp, nonce, &body);
+    Ok((body, signature))
+}
+
+/// Delivers the "paid" notification once: a fresh timestamp and nonce on every delivery.
+pub async fn notify(app: &App, txn: &SandboxTransaction) -> Result<(), Error> {
+    if txn.status != "paid" {
+        return Ok(());
+    }
     let timestamp = app.now().millis().to_string();
     let nonce = new_token();
-    let signature = sign(&app.config.sandbox_key, &timestamp, &nonce, &body);
+    let (body, signature) = signed_notice(&app.config.sandbox_key, txn, &timestamp, &nonce)?;
     let response = app
         .http
         .post(&txn.notify_url)

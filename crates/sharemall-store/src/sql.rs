@@ -135,6 +135,13 @@ impl Row {
     pub fn id<T: From<Uuid>>(&self, index: usize) -> Result<T, Error> {
         self.uuid(index).map(T::from)
     }
+
+    /// A nullable typed id column.
+    pub fn opt_id<T: From<Uuid>>(&self, index: usize) -> Result<Option<T>, Error> {
+        self.opt_text(index)?
+            .map(|text| Uuid::parse_str(&text).map(T::from).map_err(|e| Error::internal(format!("column {index}: bad uuid {text}: {e}"))))
+            .transpose()
+    }
 }
 
 impl From<i64> for Value {

@@ -10,7 +10,7 @@ use sharemall_domain::after_sale::{
 };
 use sharemall_domain::order::{MAX_LINES_PER_ORDER, OrderStatus};
 use sharemall_domain::payment::check_refund;
-use sharemall_domain::{AfterSaleId, Error, ErrorCode, Money, OrderId, PaymentId, RefundId, SkuId, SupplierId, Timestamp, UserId};
+use sharemall_domain::{AfterSaleId, Error, ErrorCode, Money, OrderId, PaymentId, SkuId, SupplierId, Timestamp, UserId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ops::after_sale_views::{self, AfterSale};
@@ -104,7 +104,7 @@ pub fn request(sql: &mut dyn Sql, now: Timestamp, customer: UserId, req: &Return
     let held = ledger_orders::holdings(sql, req.order)?;
     let mut refunds = BTreeMap::new();
     for (&line_no, &units) in &chosen {
-        let item = &items[&line_no];
+        let item = items.get(&line_no).ok_or_else(|| Error::invalid(format!("the order has no item {line_no}")))?;
         let line_held = held.lines.get(&line_no).copied().unwrap_or(Money::ZERO);
         refunds.insert(line_no, refund_for_units(line_held, item.quantity - item.units_in_cases, units)?);
     }
@@ -126,9 +126,10 @@ pub fn request(sql: &mut dyn Sql, now: Timestamp, customer: UserId, req: &Return
         params![id, req.order, customer, supplier, req.reason.as_str(), req.description.as_str(), total, whole_order, deadline, now],
     )?;
     for (line_no, units) in chosen {
+        let refund = refunds.get(&line_no).copied().unwrap_or(Money::ZERO);
         sql.execute(
             "INSERT INTO after_sale_lines (after_sale_id, order_id, line_no, quantity, refund_fen) VALUES ($1, $2, $3, $4, $5)",
-            params![id, req.order, line_no, units, refunds[&line_no]],
+            params![id, req.order, line_no, units, refund],
         )?;
     }
     jobs::enqueue(sql, now, JOB_AFTER_SALE_DEADLINE, &id.to_string(), deadline)?;
@@ -276,31 +277,22 @@ fn start_refund(sql: &mut dyn Sql, now: Timestamp, case: &CaseState) -> Result<(
     Ok(())
 }
 
-/// The lines a case's refund reverses in the ledger: `None` for a refund that isn't a case's,
-/// or for a case that refunds the whole order (every line and the shipping).
-pub(crate) fn refund_lines(sql: &mut dyn Sql, refund: RefundId) -> Result<Option<Vec<i64>>, Error> {
-    let Some(case) = sql.query_opt(
-        "SELECT a.id, a.whole_order FROM refunds r JOIN after_sales a ON a.id = r.after_sale_id WHERE r.id = $1",
-        params![refund],
-    )?
-    else {
-        return Ok(None);
-    };
-    if case.bool(1)? {
+/// The lines a case's refund reverses in the ledger: `None` when the case refunds the whole
+/// order (every line and the shipping).
+pub(crate) fn refund_lines(sql: &mut dyn Sql, case: AfterSaleId) -> Result<Option<Vec<i64>>, Error> {
+    if sql.query_one("SELECT whole_order FROM after_sales WHERE id = $1", params![case])?.bool(0)? {
         return Ok(None);
     }
-    let id: AfterSaleId = case.id(0)?;
-    let lines = sql.query("SELECT line_no FROM after_sale_lines WHERE after_sale_id = $1 ORDER BY line_no", params![id])?;
+    let lines = sql.query("SELECT line_no FROM after_sale_lines WHERE after_sale_id = $1 ORDER BY line_no", params![case])?;
     lines.iter().map(|r| r.i64(0)).collect::<Result<Vec<_>, _>>().map(Some)
 }
 
 /// Records the outcome of a case's refund (called where the refund itself is recorded).
-pub(crate) fn refund_finished(sql: &mut dyn Sql, now: Timestamp, refund: RefundId, paid: bool) -> Result<(), Error> {
+pub(crate) fn refund_finished(sql: &mut dyn Sql, now: Timestamp, case: AfterSaleId, paid: bool) -> Result<(), Error> {
     let status = if paid { AfterSaleStatus::Refunded } else { AfterSaleStatus::RefundFailed };
     sql.execute(
-        "UPDATE after_sales SET status = $2, finished_at = $3 \
-         WHERE id = (SELECT after_sale_id FROM refunds WHERE id = $1) AND status = 'refunding'",
-        params![refund, status.as_str(), now],
+        "UPDATE after_sales SET status = $2, finished_at = $3 WHERE id = $1 AND status = 'refunding'",
+        params![case, status.as_str(), now],
     )?;
     Ok(())
 }

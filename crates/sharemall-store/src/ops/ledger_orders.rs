@@ -42,8 +42,7 @@ pub fn split_paid_order(sql: &mut dyn Sql, now: Timestamp, order: OrderId) -> Re
         )?
         .ok_or_else(|| Error::not_found("order"))?;
     let (payable, shipping, self_referral, customer) = (row.money(0)?, row.money(1)?, row.bool(2)?, row.id::<UserId>(3)?);
-    let (owner, inviter) =
-        (row.id::<UserId>(4)?, row.opt_text(5)?.map(|t| t.parse::<UserId>()).transpose().map_err(|_| Error::internal("bad inviter id"))?);
+    let (owner, inviter) = (row.id::<UserId>(4)?, row.opt_id::<UserId>(5)?);
     let lines = sql
         .query(
             "SELECT i.line_no, i.supplier_id, i.goods_fen, k.supply_fen * i.quantity, k.commission_bps \

@@ -253,18 +253,26 @@ pub fn refund_to_execute(sql: &mut dyn Sql, id: RefundId) -> Result<RefundToExec
 /// never shipped returns their stock to the pool.
 pub fn finish_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, provider_refund_id: &str) -> Result<bool, Error> {
     let row = sql.query_opt(
-        "SELECT r.order_id, r.amount_fen, p.provider FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.id = $1 AND r.status = 'pending'",
+        "SELECT r.order_id, r.amount_fen, p.provider, r.after_sale_id FROM refunds r JOIN payments p ON p.id = r.payment_id \
+         WHERE r.id = $1 AND r.status = 'pending'",
         params![id],
     )?;
     let Some(row) = row else { return Ok(false) };
     let order: OrderId = row.id(0)?;
+    let case = row.opt_id::<AfterSaleId>(3)?;
     sql.execute(
         "UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, finished_at = $3 WHERE id = $1",
         params![id, provider_refund_id, now],
     )?;
-    let lines = after_sales::refund_lines(sql, id)?;
+    // A case's refund reverses only the lines it returns (all of them for a whole order).
+    let lines = match case {
+        Some(case) => after_sales::refund_lines(sql, case)?,
+        None => None,
+    };
     ledger_orders::book_refund(sql, now, order, id, &row.text(2)?, row.money(1)?, lines.as_deref())?;
-    after_sales::refund_finished(sql, now, id, true)?;
+    if let Some(case) = case {
+        after_sales::refund_finished(sql, now, case, true)?;
+    }
     let totals = sql.query_one(
         "UPDATE orders SET refunded_fen = refunded_fen + $2 WHERE id = $1 RETURNING paid_fen, refunded_fen, status, shipped_at",
         params![order, row.i64(1)?],
@@ -282,14 +290,17 @@ pub fn finish_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, provider_r
 
 /// Records a refused refund; the order goes back to its state before the request.
 pub fn fail_refund(sql: &mut dyn Sql, now: Timestamp, id: RefundId, reason: &str) -> Result<(), Error> {
-    let row = sql.query_opt("SELECT order_id FROM refunds WHERE id = $1 AND status = 'pending'", params![id])?;
+    let row = sql.query_opt("SELECT order_id, after_sale_id FROM refunds WHERE id = $1 AND status = 'pending'", params![id])?;
     let Some(row) = row else { return Ok(()) };
     let order: OrderId = row.id(0)?;
+    let case = row.opt_id::<AfterSaleId>(1)?;
     sql.execute(
         "UPDATE refunds SET status = 'failed', reason = reason || ' / ' || $2, finished_at = $3 WHERE id = $1",
         params![id, reason, now],
     )?;
-    after_sales::refund_finished(sql, now, id, false)?;
+    if let Some(case) = case {
+        after_sales::refund_finished(sql, now, case, false)?;
+    }
     // A failed group's order stays `refunding`: it must never become shippable, so a refused
     // refund of it waits for the operator instead.
     let restored = sql.query_opt(

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use sharemall_app::App;
 use sharemall_app::after_sales::{self, Answer, ReturnForm};
 use sharemall_app::payments::{self, CallbackHeaders, PROVIDER_SANDBOX};
-use sharemall_app::sandbox::{self, MERCHANT_ID, PaymentNotice};
+use sharemall_app::sandbox;
 use sharemall_app::{jobs, orders, withdrawals};
 use sharemall_domain::account::Role;
 use sharemall_domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
@@ -359,17 +359,8 @@ async fn deliver(
     at_ms: i64,
     nonce: &str,
 ) -> Result<PaymentApplied, Error> {
-    let notice = PaymentNotice {
-        event: "payment.succeeded".into(),
-        merchant_id: MERCHANT_ID.into(),
-        out_trade_no: txn.out_trade_no.clone(),
-        transaction_id: txn.id.clone(),
-        amount_fen: txn.amount_fen,
-        currency: "CNY".into(),
-    };
-    let body = serde_json::to_vec(&notice).map_err(|e| Error::internal(e.to_string()))?;
     let timestamp = at_ms.to_string();
-    let signature = sandbox::sign(&world.app.config.sandbox_key, &timestamp, nonce, &body);
+    let (body, signature) = sandbox::signed_notice(&world.app.config.sandbox_key, txn, &timestamp, nonce)?;
     let headers = CallbackHeaders { timestamp, nonce: nonce.to_string(), signature };
     payments::sandbox_callback(&world.app, headers, &body).await
 }

@@ -10,7 +10,7 @@ use sharemall_app::config::AppConfig;
 use sharemall_domain::account::{LoginId, Role};
 use sharemall_domain::catalog::{Approval, NewSku};
 use sharemall_domain::compliance::CommissionPolicy;
-use sharemall_domain::{Money, OrderId, ShopId, SkuId, Timestamp, UserId, WithdrawalId};
+use sharemall_domain::{Money, OrderId, ShopId, SkuId, Timestamp, WithdrawalId};
 use sharemall_store::model::SessionUser;
 use sharemall_store::ops::accounts::{self, NewUser};
 use sharemall_store::ops::catalog::{self, NewProduct};
@@ -38,17 +38,6 @@ pub struct World {
     _dir: TempDir,
 }
 
-fn session(user: UserId, name: &str, roles: Vec<Role>) -> SessionUser {
-    SessionUser {
-        user_id: user,
-        display_name: name.to_string(),
-        login: format!("{name}@sim.sharemall"),
-        roles,
-        shop_id: None,
-        supplier_id: None,
-    }
-}
-
 /// Builds a seed's world: an operator, two suppliers with two products each (one of them
 /// fresh food, not returnable without a reason), two shops selling everything, four
 /// customers, and, for about half the seeds, a depth-2 policy under which the first shop's
@@ -71,19 +60,14 @@ pub async fn build(rng: &mut StdRng) -> anyhow::Result<World> {
         let login = LoginId::parse(&format!("{name}@sim.sharemall"))?;
         let new = NewUser { login, password_hash: "sim-no-password".into(), display_name: name.clone(), roles: vec![role] };
         let id = app.store.write(move |sql| accounts::create_user(sql, now, new)).await?;
-        users.push(session(id, &name, vec![role]));
+        users.push(id);
     }
-    let operator = users[0].clone();
-    let mut suppliers = vec![users[1].clone(), users[2].clone()];
-    let mut owners = vec![users[3].clone(), users[4].clone()];
-    let customers = users[5..].to_vec();
 
     // (retail fen, returnable) per product; supply is 60% and the commission 5–30%.
     let goods = [(1_990, true), (2_990, true), (9_900, true), (350, false)];
     let mut products = Vec::new();
     let mut skus = Vec::new();
-    for (i, supplier) in suppliers.iter_mut().enumerate() {
-        let owner = supplier.user_id;
+    for (i, &owner) in users[1..3].iter().enumerate() {
         let id = app
             .store
             .write(move |sql| {
@@ -92,7 +76,6 @@ pub async fn build(rng: &mut StdRng) -> anyhow::Result<World> {
                 Ok(id)
             })
             .await?;
-        supplier.supplier_id = Some(id);
         for &(retail, returnable) in &goods[i * 2..i * 2 + 2] {
             let sku = NewSku {
                 attributes: "规格:标准".into(),
@@ -125,8 +108,8 @@ pub async fn build(rng: &mut StdRng) -> anyhow::Result<World> {
     }
 
     let mut shop_ids = Vec::new();
-    for (i, owner) in owners.iter_mut().enumerate() {
-        let (user, products) = (owner.user_id, products.clone());
+    for (i, &user) in users[3..5].iter().enumerate() {
+        let products = products.clone();
         let shop = app
             .store
             .write(move |sql| {
@@ -137,11 +120,10 @@ pub async fn build(rng: &mut StdRng) -> anyhow::Result<World> {
                 Ok(shop)
             })
             .await?;
-        owner.shop_id = Some(shop);
         shop_ids.push(shop);
     }
     if rng.random_bool(0.5) {
-        let (inviter, invited) = (owners[0].user_id, shop_ids[1]);
+        let (inviter, invited) = (users[3], shop_ids[1]);
         let policy = CommissionPolicy {
             depth: 2,
             rate_bps: 2_500,
@@ -157,14 +139,16 @@ pub async fn build(rng: &mut StdRng) -> anyhow::Result<World> {
             })
             .await?;
     }
+    // Everyone as a session sees them (roles, shop, supplier), read back from the store.
+    let sessions = app.store.read(move |sql| users.iter().map(|&u| accounts::load_user(sql, u)).collect::<Result<Vec<_>, _>>()).await?;
     Ok(World {
         app,
         clock,
-        operator,
-        suppliers,
-        owners,
+        operator: sessions[0].clone(),
+        suppliers: sessions[1..3].to_vec(),
+        owners: sessions[3..5].to_vec(),
         shops: shop_ids,
-        customers,
+        customers: sessions[5..].to_vec(),
         skus,
         orders: Vec::new(),
         withdrawals: Vec::new(),

@@ -70,7 +70,7 @@ impl Store {
         let readers = config.readers.max(1);
         match Location::parse(&config.url) {
             Location::Sqlite(path) => {
-                let mut conn = sqlite::open_creating_dir(&path)?;
+                let mut conn = sqlite::open_writer(&path)?;
                 migrate::migrate(&mut conn, now_ms)?;
                 conn.batch(&format!("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={}", sqlite::WAL_RESTART_BYTES))?;
                 sqlite::start_checkpointer(&path, Arc::downgrade(&stats))?;
@@ -94,7 +94,7 @@ impl Store {
     /// Applies migrations without starting the store (the `migrate` command).
     pub fn migrate_only(url: &str, now_ms: i64) -> Result<usize, Error> {
         match Location::parse(url) {
-            Location::Sqlite(path) => migrate::migrate(&mut sqlite::open_creating_dir(&path)?, now_ms),
+            Location::Sqlite(path) => migrate::migrate(&mut sqlite::open_writer(&path)?, now_ms),
             Location::Postgres(url) => migrate::migrate(&mut postgres::PgConn::connect(&url)?, now_ms),
         }
     }

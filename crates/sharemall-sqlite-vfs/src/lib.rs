@@ -53,7 +53,7 @@ const MAX_WRITE: usize = 64 << 10;
 const KEEP_CAPACITY: usize = 1 << 20;
 
 /// Writes SQLite asked for and writes the file received, over every WAL file of the process:
-/// their ratio is what the buffer saved. Read by tests and the benchmark.
+/// their ratio is what the buffer saved. Read by its tests and by `sharemall bench`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WalWrites {
     /// `xWrite` calls SQLite made on WAL files.
@@ -103,8 +103,9 @@ fn register() -> rusqlite::Result<()> {
 
 /// The default VFS with our name, our `xOpen` and room for [`BufferedWal`] before its file.
 ///
-/// Every other method, and `pAppData`, is the default VFS's own: the unix VFS reads only
-/// `pAppData` and `mxPathname` from the `sqlite3_vfs` it is called with, and both are copied.
+/// Every other method, and `pAppData`, is the default VFS's own, so when SQLite calls one with
+/// this VFS, the unix VFS finds in it the same fields (`pAppData`, `mxPathname`) it would find
+/// in its own.
 ///
 /// # Safety
 /// `base` must point to a registered VFS that outlives the process.

@@ -2,7 +2,9 @@
 //!
 //! Settings: WAL (readers never block the writer), `synchronous=FULL` (an acknowledged commit
 //! survives power loss), foreign keys on, and a busy timeout for the rare moment a reader
-//! checkpoints. The single writer thread starts every batch with `BEGIN IMMEDIATE`.
+//! checkpoints. The single writer thread starts every batch with `BEGIN IMMEDIATE`, on a
+//! connection opened through `sharemall-sqlite-vfs` so that each commit's WAL frames reach the
+//! file in a few large writes ([`open_writer`]).
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
@@ -10,6 +12,9 @@ use sharemall_domain::Error;
 use std::path::Path;
 
 use crate::sql::{Backend, Row, Sql, Value};
+
+/// The writer's WAL writes so far, as SQLite asked for them and as they reached the file.
+pub use sharemall_sqlite_vfs::{WalWrites, wal_writes};
 
 /// Opens a connection with the platform's settings.
 ///

@@ -11,6 +11,7 @@ use sharemall_domain::account::{LoginId, Role};
 use sharemall_domain::time::DAY_MS;
 use sharemall_store::model::SessionKind;
 use sharemall_store::ops::accounts::{self, NewUser};
+use sharemall_store::sqlite::{WalWrites, wal_writes};
 use sharemall_store::writer::WriterTimes;
 use sharemall_store::{Store, StoreConfig};
 use std::io::Write;
@@ -337,6 +338,7 @@ pub struct PhaseClock {
     writer_ms: Option<f64>,
     process_ms: Option<f64>,
     writer_times: WriterTimes,
+    wal_writes: WalWrites,
 }
 
 /// Threads that write: SQLite's and PostgreSQL's generic writer, and PostgreSQL's order shards.
@@ -348,23 +350,34 @@ fn writer_cpu_ms() -> Option<f64> {
 
 impl PhaseClock {
     pub fn start(store: &Store) -> PhaseClock {
-        PhaseClock { writer_ms: writer_cpu_ms(), process_ms: threads_cpu_ms(""), writer_times: store.writer_times() }
+        PhaseClock {
+            writer_ms: writer_cpu_ms(),
+            process_ms: threads_cpu_ms(""),
+            writer_times: store.writer_times(),
+            wal_writes: wal_writes(),
+        }
     }
 
     /// Microseconds per command for `commands` commands since `start`: `writer_cpu` and
     /// `process_cpu` (the load generator runs in this process, so that figure includes the
-    /// client), and the writer's wall time split into `apply`, `commit` and `after_commit`.
+    /// client), the writer's wall time split into `apply`, `commit` and `after_commit`, and
+    /// the WAL writes SQLite asked for and the ones the file received (SQLite only).
     pub fn per_command(&self, store: &Store, commands: u64) -> serde_json::Value {
         let per = |spent_ms: f64| (commands > 0).then(|| (spent_ms * 1_000.0 / commands as f64 * 10.0).round() / 10.0);
         let cpu = |before: Option<f64>, after: Option<f64>| per(after? - before?);
         let (before, after) = (self.writer_times, store.writer_times());
         let wall = |before: u64, after: u64| per(after.saturating_sub(before) as f64 / 1e6);
+        let wal = wal_writes();
+        let count =
+            |before: u64, after: u64| (commands > 0).then(|| (after.saturating_sub(before) as f64 / commands as f64 * 10.0).round() / 10.0);
         serde_json::json!({
             "writer_cpu": cpu(self.writer_ms, writer_cpu_ms()),
             "process_cpu": cpu(self.process_ms, threads_cpu_ms("")),
             "apply": wall(before.apply_ns, after.apply_ns),
             "commit": wall(before.commit_ns, after.commit_ns),
             "after_commit": wall(before.after_commit_ns, after.after_commit_ns),
+            "wal_writes_requested": count(self.wal_writes.requested, wal.requested),
+            "wal_writes_issued": count(self.wal_writes.issued, wal.issued),
         })
     }
 }

@@ -306,54 +306,6 @@ unsafe extern "C" fn read(file: *mut ffi::sqlite3_file, data: *mut c_void, amoun
     unsafe { read(wal.inner, data, amount, offset) }
 }
 
-unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    // SAFETY: SQLite calls this only on a file `open` initialised.
-    let wal = unsafe { wal(file) };
-    let rc = wal.flush();
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let Some(truncate) = wal.methods().xTruncate else { return ffi::SQLITE_IOERR_TRUNCATE };
-    // SAFETY: forwarded unchanged to the open inner file.
-    unsafe { truncate(wal.inner, size) }
-}
-
-unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    // SAFETY: SQLite calls this only on a file `open` initialised.
-    let wal = unsafe { wal(file) };
-    let rc = wal.flush();
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let Some(sync) = wal.methods().xSync else { return ffi::SQLITE_IOERR_FSYNC };
-    // SAFETY: forwarded unchanged to the open inner file.
-    unsafe { sync(wal.inner, flags) }
-}
-
-unsafe extern "C" fn file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    // SAFETY: SQLite calls this only on a file `open` initialised.
-    let wal = unsafe { wal(file) };
-    let rc = wal.flush();
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let Some(file_size) = wal.methods().xFileSize else { return ffi::SQLITE_IOERR_FSTAT };
-    // SAFETY: forwarded unchanged to the open inner file.
-    unsafe { file_size(wal.inner, size) }
-}
-
-unsafe extern "C" fn file_control(file: *mut ffi::sqlite3_file, op: c_int, arg: *mut c_void) -> c_int {
-    // SAFETY: SQLite calls this only on a file `open` initialised.
-    let wal = unsafe { wal(file) };
-    let rc = wal.flush();
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    let Some(file_control) = wal.methods().xFileControl else { return ffi::SQLITE_NOTFOUND };
-    // SAFETY: forwarded unchanged to the open inner file.
-    unsafe { file_control(wal.inner, op, arg) }
-}
-
 unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, offset: i64, amount: c_int, out: *mut *mut c_void) -> c_int {
     // SAFETY: SQLite calls this only on a file `open` initialised.
     let wal = unsafe { wal(file) };
@@ -372,12 +324,20 @@ unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, offset: i64, amount: c_
     }
 }
 
-/// Methods whose work does not depend on the file's bytes: forwarded as they are.
+/// A method forwarded to the inner file (`$missing` when the inner file lacks it); with
+/// `flush_first`, after writing the buffered bytes out, for methods whose result depends on the
+/// file's contents or size.
 macro_rules! forward {
-    ($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty, $field:ident, $missing:expr) => {
+    ($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty, $field:ident, $missing:expr $(, $flush_first:ident)?) => {
         unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> $ret {
             // SAFETY: SQLite calls this only on a file `open` initialised.
             let wal = unsafe { wal(file) };
+            $(
+                let $flush_first = wal.flush();
+                if $flush_first != ffi::SQLITE_OK {
+                    return $flush_first;
+                }
+            )?
             match wal.methods().$field {
                 // SAFETY: forwarded unchanged to the open inner file.
                 Some(method) => unsafe { method(wal.inner $(, $arg)*) },
@@ -387,6 +347,10 @@ macro_rules! forward {
     };
 }
 
+forward!(truncate(size: i64) -> c_int, xTruncate, ffi::SQLITE_IOERR_TRUNCATE, flush_first);
+forward!(sync(flags: c_int) -> c_int, xSync, ffi::SQLITE_IOERR_FSYNC, flush_first);
+forward!(file_size(size: *mut i64) -> c_int, xFileSize, ffi::SQLITE_IOERR_FSTAT, flush_first);
+forward!(file_control(op: c_int, arg: *mut c_void) -> c_int, xFileControl, ffi::SQLITE_NOTFOUND, flush_first);
 forward!(lock(level: c_int) -> c_int, xLock, ffi::SQLITE_OK);
 forward!(unlock(level: c_int) -> c_int, xUnlock, ffi::SQLITE_OK);
 forward!(check_reserved_lock(out: *mut c_int) -> c_int, xCheckReservedLock, ffi::SQLITE_OK);

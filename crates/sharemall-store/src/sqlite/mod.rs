@@ -31,7 +31,7 @@ pub fn open(path: &Path) -> Result<Connection, Error> {
 
 const OPEN_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE.union(OpenFlags::SQLITE_OPEN_CREATE).union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
 
-/// As [`open`], for the writer: on the VFS that gathers a commit's WAL frames into one write
+/// As [`open`], for the writer: on the VFS that gathers a commit's WAL frames into a few large writes
 /// ([`sharemall_sqlite_vfs`]), creating the file's directory first (a fresh `./data/`). Only the
 /// writer appends to the WAL, so only its connection needs the VFS.
 pub fn open_writer(path: &Path) -> Result<Connection, Error> {

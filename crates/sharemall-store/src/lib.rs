@@ -151,7 +151,8 @@ impl Store {
         self.stats.snapshot()
     }
 
-    /// The generic writer's wall time so far, split into applying, committing and maintenance.
+    /// The generic writer's wall time so far, split into applying, committing, answering callers
+    /// and maintenance.
     pub fn writer_times(&self) -> writer::WriterTimes {
         self.stats.times()
     }

@@ -3,8 +3,7 @@
 //!
 //! The generic path costs about eleven statements per order (savepoint, idempotency lookup, SKU
 //! lookup, stock update, four inserts, release …). The writer ([`crate::writer`]) hands every
-//! maximal run of consecutive place-order commands of a batch to [`place_run`], under one
-//! savepoint, which:
+//! maximal run of consecutive place-order commands of a batch to [`place_run`], which:
 //!
 //! 1. resolves the run's idempotency keys, order numbers already taken, and which shops and
 //!    customers exist in one query, and loads every SKU of the run (sale data and available
@@ -18,7 +17,7 @@
 //!    power of two rows (a handful of distinct statements, each prepared once, far below
 //!    SQLite's 32766 bound parameters).
 //!
-//! If anything fails, the writer rolls the run's savepoint back and places its commands one by
+//! If anything fails, the writer rolls the run back and places its commands one by
 //! one on the generic path: correctness never depends on this path.
 
 use sharemall_domain::{Error, Money, ProductId, SkuId, SupplierId};
@@ -72,10 +71,10 @@ const JOB_WIDTH: usize = 5;
 /// Most rows in one `INSERT`: 64 orders take 1472 parameters, far below SQLite's 32766.
 const MAX_CHUNK: usize = 64;
 
-/// Places a run of orders inside the caller's transaction (and savepoint), deciding each
+/// Places a run of orders inside the caller's transaction (and savepoint, if any), deciding each
 /// command as [`super::orders::place_order`] would in
-/// arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back to
-/// its savepoint (part of it may have been written) and placed another way.
+/// arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back
+/// (part of it may have been written) and placed another way.
 pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
     // 1. Keys, order numbers, shops and customers; then the SKUs.
     let lookups = Lookups::of(run);

@@ -1,11 +1,17 @@
 //! The set-based join run decides exactly as the generic path: the same commands against twin
 //! fixtures give the same result codes, seats and units, whether joined one by one or as one run
-//! (SQLite; PostgreSQL joins one by one). Replays send a run back to the generic path.
+//! (SQLite; PostgreSQL joins one by one). Replays send a run back to the generic path, and the
+//! writer undoes the run first, whether it opened its batch's transaction or followed others.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Waker};
 
 use sharemall_domain::group_buy::CampaignRequest;
-use sharemall_domain::{ErrorCode, GroupId, Timestamp};
+use sharemall_domain::{Error, ErrorCode, GroupId, Timestamp};
 use sharemall_store::model::OrderPlaced;
 use sharemall_store::ops::groups;
+use sharemall_store::ops::idempotency::IdempotencyKey;
 use sharemall_store::ops::joins_batch::{self, JoinCommand};
 
 use crate::groups::*;
@@ -100,5 +106,106 @@ backend_test! {
         );
         h.assert_consistent("one by one").await;
         twin.assert_consistent("as a run").await;
+    }
+}
+
+/// Two ways for a join run to fail and fall back to the generic path.
+#[derive(Clone, Copy, Debug)]
+enum Failing {
+    /// Every command carries an Idempotency-Key and the first join is replayed at the end: the
+    /// run fails before it writes anything.
+    Replay,
+    /// One join reuses the first join's order number: the run fails after writing its orders.
+    ClashingOrderNumber,
+}
+
+async fn failing_script(h: &Harness, failing: Failing) -> (Vec<JoinCommand>, Vec<GroupId>) {
+    let (mut commands, groups) = script(h).await;
+    match failing {
+        Failing::Replay => {
+            for (i, command) in commands.iter_mut().enumerate() {
+                let user = command.order.customer;
+                command.key = Some(IdempotencyKey { user, key: format!("join-{i}"), request_hash: format!("request-{i}") });
+            }
+            commands.push(commands[0].clone());
+        }
+        Failing::ClashingOrderNumber => commands[8].order.order_no = commands[0].order.order_no.clone(),
+    }
+    (commands, groups)
+}
+
+type Joining<'a> = Pin<Box<dyn Future<Output = Result<OrderPlaced, Error>> + Send + 'a>>;
+
+/// Sends `commands` to the writer so that they land in one batch: a first command holds the
+/// writer until every one of them is queued. With `lead_by_closure`, the first join goes as a
+/// closure on the generic path, so the join run that follows it is not the batch's first work.
+async fn joined_in_one_batch(h: &Harness, commands: Vec<JoinCommand>, lead_by_closure: bool) -> Vec<Result<OrderPlaced, Error>> {
+    let (running, gate_runs) = tokio::sync::oneshot::channel();
+    let (open_gate, gate) = std::sync::mpsc::channel::<()>();
+    let mut holding = Box::pin(h.store.write(move |_| {
+        let _ = running.send(());
+        let _ = gate.recv();
+        Ok(())
+    }));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(holding.as_mut().poll(&mut cx).is_pending(), "the gate is queued");
+    gate_runs.await.expect("the writer runs the gate");
+    let commits = h.store.writer_stats().0;
+    let mut queued: Vec<Joining<'_>> = Vec::new();
+    for (i, command) in commands.into_iter().enumerate() {
+        let mut joining: Joining<'_> = if i == 0 && lead_by_closure {
+            let store = &h.store;
+            Box::pin(async move {
+                store
+                    .write(move |sql| Ok(groups::join_group(sql, command.now, command.group, &command.order, command.key.as_ref())))
+                    .await?
+            })
+        } else {
+            Box::pin(h.store.join_group(command))
+        };
+        // One poll sends the command to the writer's queue, in order; the writer is held.
+        assert!(joining.as_mut().poll(&mut cx).is_pending(), "command {i} waits behind the gate");
+        queued.push(joining);
+    }
+    open_gate.send(()).expect("the gate is still waiting");
+    holding.await.expect("the gate commits");
+    let mut results = Vec::new();
+    for joining in queued {
+        results.push(joining.await);
+    }
+    assert_eq!(h.store.writer_stats().0 - commits, 2, "the gate's batch and one batch of every join");
+    results
+}
+
+backend_test! {
+    async fn a_failed_run_is_undone_and_joined_one_by_one_wherever_it_stands_in_its_batch(h: Harness) {
+        for failing in [Failing::Replay, Failing::ClashingOrderNumber] {
+            let reference = Harness::open(h.kind).await;
+            let (commands, groups_reference) = failing_script(&reference, failing).await;
+            // The definition: each join a command of its own on the generic path.
+            let mut expected = Vec::new();
+            for c in commands {
+                expected.push(reference.store.write(move |sql| groups::join_group(sql, c.now, c.group, &c.order, c.key.as_ref())).await);
+            }
+            match failing {
+                Failing::Replay => {
+                    let first = expected[0].as_ref().expect("the first join").order_id;
+                    assert_eq!(expected[11].as_ref().expect("the replay").order_id, first, "the replay answers with the first order");
+                }
+                Failing::ClashingOrderNumber => assert!(expected[8].is_err(), "an order number is placed once"),
+            }
+            for lead_by_closure in [false, true] {
+                let context = format!("{failing:?}, {}", if lead_by_closure { "after a closure" } else { "opening the batch" });
+                let twin = Harness::open(h.kind).await;
+                let (commands, groups_twin) = failing_script(&twin, failing).await;
+                let results = joined_in_one_batch(&twin, commands, lead_by_closure).await;
+                assert_eq!(codes(&results), codes(&expected), "{context}");
+                assert_eq!(seats(&reference, &groups_reference).await, seats(&twin, &groups_twin).await, "{context}");
+                for count in ["SELECT stock_used FROM group_campaigns", "SELECT COUNT(*) FROM orders", "SELECT COUNT(*) FROM buy_group_members"] {
+                    assert_eq!(reference.count(count).await, twin.count(count).await, "{context}: {count}");
+                }
+                twin.assert_consistent(&context).await;
+            }
+        }
     }
 }

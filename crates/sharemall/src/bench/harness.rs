@@ -227,10 +227,14 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<V
 }
 
 /// Sends `total` requests from `concurrency` workers; `make(i)` builds request `i`.
+///
+/// Logs when the phase starts and ends, so a profiler can be attached to the timed phase
+/// alone and not to the setup before it.
 pub async fn drive<F>(client: &LoadClient, concurrency: usize, total: u64, make: F) -> LoadResult
 where
     F: Fn(u64) -> LoadRequest + Send + Sync + 'static,
 {
+    tracing::info!(requests = total, concurrency, "load phase starts");
     let next = Arc::new(AtomicU64::new(0));
     let make = Arc::new(make);
     let started = tokio::time::Instant::now();
@@ -283,6 +287,7 @@ where
         }
     }
     total_result.elapsed = started.elapsed();
+    tracing::info!(requests = total, seconds = total_result.elapsed.as_secs_f64(), "load phase ends");
     total_result
 }
 
@@ -360,7 +365,7 @@ impl PhaseClock {
 
     /// Microseconds per command for `commands` commands since `start`: `writer_cpu` and
     /// `process_cpu` (the load generator runs in this process, so that figure includes the
-    /// client), the writer's wall time split into `apply`, `commit` and `after_commit`, and
+    /// client), the writer's wall time split into `apply`, `commit`, `reply` and `after_commit`, and
     /// the WAL writes SQLite asked for and the ones the file received (SQLite only).
     pub fn per_command(&self, store: &Store, commands: u64) -> serde_json::Value {
         let per = |spent_ms: f64| (commands > 0).then(|| (spent_ms * 1_000.0 / commands as f64 * 10.0).round() / 10.0);
@@ -375,6 +380,7 @@ impl PhaseClock {
             "process_cpu": cpu(self.process_ms, threads_cpu_ms("")),
             "apply": wall(before.apply_ns, after.apply_ns),
             "commit": wall(before.commit_ns, after.commit_ns),
+            "reply": wall(before.reply_ns, after.reply_ns),
             "after_commit": wall(before.after_commit_ns, after.after_commit_ns),
             "wal_writes_requested": count(self.wal_writes.requested, wal.requested),
             "wal_writes_issued": count(self.wal_writes.issued, wal.issued),

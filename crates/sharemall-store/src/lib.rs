@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod readers;
 pub mod sql;
 pub mod sqlite;
+pub mod thread_priority;
 pub mod writer;
 
 use sharemall_domain::{Error, Timestamp};

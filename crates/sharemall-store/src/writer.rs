@@ -127,7 +127,10 @@ impl Writer {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(move || run(conn, receiver, batch_max.max(1), &stats, after_commit))
+            .spawn(move || {
+                crate::thread_priority::raise_current_thread();
+                run(conn, receiver, batch_max.max(1), &stats, after_commit)
+            })
             .map_err(|e| Error::internal(format!("cannot start writer thread: {e}")))?;
         Ok(Writer { sender })
     }

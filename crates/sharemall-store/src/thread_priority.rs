@@ -3,9 +3,10 @@
 //! Every write waits for the one writer thread, so any time it spends runnable but not running
 //! is time every caller waits. On a small machine, where request handling (and, under `sharemall
 //! bench`, the load generator) keeps the cores busy, the writer woken by its `fsync` would
-//! otherwise wait for a time slice. Measured on 2 cores, group-join at c=64 in three alternating
-//! pairs: 10–15% more joins per second at nice −10, the commit's wall time per join 20–25% lower,
-//! p99 a quarter lower.
+//! otherwise wait for a time slice, and each caller it wakes could preempt it. Measured on 2
+//! cores, group-join at c=64 in eight alternating pairs: faster at nice −10 in seven, by 14% at
+//! the median; in the three pairs run closest together, the commit's wall time per join 21–25%
+//! lower and p99 a quarter lower.
 
 /// The writer's nice value: well ahead of the default 0, short of the −20 extreme (which measured
 /// no better and would starve the rest of the machine first).

@@ -193,10 +193,7 @@ fn run<C: Sql, H: FnMut(&mut C)>(
     stats: &WriterStats,
     mut after_commit: H,
 ) {
-    let begin = match conn.backend() {
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    };
+    let begin = begin_statement(conn.backend());
     let mut batch = Vec::with_capacity(batch_max);
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
@@ -215,7 +212,7 @@ fn run<C: Sql, H: FnMut(&mut C)>(
         }
         let count = batch.len() as u64;
         let started = Instant::now();
-        let outcome = apply_batch(&mut conn, &mut batch, begin);
+        let outcome = apply_batch(&mut conn, &mut batch);
         let applied = charge(&stats.apply_ns, started);
         match outcome {
             Ok(replies) => {
@@ -250,12 +247,20 @@ fn run<C: Sql, H: FnMut(&mut C)>(
 
 type Replies = Vec<Reply>;
 
-fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>, begin: &str) -> Result<Replies, (Error, Replies)> {
+/// How a batch's transaction starts: on SQLite it takes the write lock at once.
+fn begin_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    }
+}
+
+fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies, (Error, Replies)> {
     let mut replies = Vec::with_capacity(batch.len());
     let mut commands = batch.drain(..).peekable();
     while let Some(command) = commands.next() {
         // Nothing applied yet: a set-based run can undo itself by rolling back the transaction.
-        let scope = if replies.is_empty() { RunScope::OpensTransaction(begin) } else { RunScope::AfterOthers };
+        let scope = if replies.is_empty() { RunScope::OpensTransaction } else { RunScope::AfterOthers };
         let applied = match command {
             Command::Run(closure) => in_savepoint(conn, closure, &mut replies),
             Command::PlaceOrder(first, reply) => {
@@ -315,12 +320,12 @@ type SetBased<Cmd, T> = fn(&mut dyn Sql, &[Cmd]) -> Result<Vec<Result<T, Error>>
 
 /// Where a set-based run stands in its batch's transaction, which decides how it is undone.
 #[derive(Clone, Copy)]
-enum RunScope<'a> {
-    /// The run is the first thing in the transaction (which `begin` starts): on failure the
-    /// whole transaction is rolled back and begun again. No savepoint is opened: under one, SQLite
-    /// copies each page the run changes into a sub-journal before its first change, so that it
-    /// can roll back to it (group-join, one alternation: 9.0–9.3k joins/s, 8.6–8.7k with it).
-    OpensTransaction(&'a str),
+enum RunScope {
+    /// The run is the first thing in the transaction: on failure the whole transaction is rolled
+    /// back and begun again. No savepoint is opened: under one, SQLite copies each page the run
+    /// changes into a sub-journal before its first change, so that it can roll back to it
+    /// (group-join, one alternation: 9.0–9.3k joins/s, 8.6–8.7k with it).
+    OpensTransaction,
     /// Commands before it in the transaction must survive its failure: it runs in a savepoint.
     AfterOthers,
 }
@@ -330,7 +335,7 @@ enum RunScope<'a> {
 /// correctness never depends on the fast path.
 fn set_based_run<C, Cmd, T>(
     conn: &mut C,
-    scope: RunScope<'_>,
+    scope: RunScope,
     run: Vec<(Cmd, oneshot::Sender<Result<T, Error>>)>,
     replies: &mut Replies,
     set_based: SetBased<Cmd, T>,
@@ -356,9 +361,9 @@ where
         Err(e) => {
             tracing::warn!(error = %e, commands = commands.len(), "set-based run failed; applying its commands one by one");
             match scope {
-                RunScope::OpensTransaction(begin) => {
+                RunScope::OpensTransaction => {
                     conn.batch("ROLLBACK")?;
-                    conn.batch(begin)?;
+                    conn.batch(begin_statement(conn.backend()))?;
                 }
                 RunScope::AfterOthers => {
                     conn.execute("ROLLBACK TO run", &[])?;

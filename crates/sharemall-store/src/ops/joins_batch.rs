@@ -3,8 +3,9 @@
 //!
 //! One join on the generic path ([`super::groups::join_group`]) is about seventeen statements.
 //! The writer hands every maximal run of consecutive joins to [`join_run`], which reads the
-//! run's groups (with their campaigns) and the joiners' memberships in two queries, decides every join in arrival order in memory exactly as `join_group` would (same
-//! checks, same order, same error codes), places the accepted joins' orders through the
+//! run's groups (with their campaigns) and the joiners' memberships in two queries, decides
+//! every join in arrival order in memory exactly as `join_group` would (same checks, same
+//! order, same error codes), places the accepted joins' orders through the
 //! set-based order path ([`super::orders_sqlite::place_run`]) and then writes the seats, the
 //! campaigns' units and the memberships with one statement each.
 //!
@@ -80,8 +81,8 @@ fn fall_back(why: &str) -> Error {
     Error::internal(format!("join run: {why}"))
 }
 
-/// Joins a run of commands inside the caller's transaction (and savepoint, if any). `Ok` holds each
-/// command's result; `Err` means the run must be rolled back and joined another way.
+/// Joins a run of commands inside the caller's transaction (and savepoint, if any). `Ok` holds
+/// each command's result; `Err` means the run must be rolled back and joined another way.
 pub fn join_run(sql: &mut dyn Sql, run: &[JoinCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
     let keys: Vec<[String; 2]> = run.iter().filter_map(|c| c.key.as_ref().map(|k| [k.user.to_string(), k.key.clone()])).collect();
     if !keys.is_empty() {

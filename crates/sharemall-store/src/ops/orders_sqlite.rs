@@ -17,8 +17,8 @@
 //!    power of two rows (a handful of distinct statements, each prepared once, far below
 //!    SQLite's 32766 bound parameters).
 //!
-//! If anything fails, the writer rolls the run back and places its commands one by
-//! one on the generic path: correctness never depends on this path.
+//! If anything fails, the writer rolls the run back and places its commands one by one on the
+//! generic path: correctness never depends on this path.
 
 use sharemall_domain::{Error, Money, ProductId, SkuId, SupplierId};
 use std::collections::HashMap;
@@ -71,9 +71,8 @@ const JOB_WIDTH: usize = 5;
 /// Most rows in one `INSERT`: 64 orders take 1472 parameters, far below SQLite's 32766.
 const MAX_CHUNK: usize = 64;
 
-/// Places a run of orders inside the caller's transaction (and savepoint, if any), deciding each
-/// command as [`super::orders::place_order`] would in
-/// arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back
+/// Places a run of orders inside the caller's transaction (and savepoint, if any), deciding
+/// each command as [`super::orders::place_order`] would in arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back
 /// (part of it may have been written) and placed another way.
 pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
     // 1. Keys, order numbers, shops and customers; then the SKUs.

@@ -365,8 +365,8 @@ impl PhaseClock {
 
     /// Microseconds per command for `commands` commands since `start`: `writer_cpu` and
     /// `process_cpu` (the load generator runs in this process, so that figure includes the
-    /// client), the writer's wall time split into `apply`, `commit`, `reply` and `after_commit`, and
-    /// the WAL writes SQLite asked for and the ones the file received (SQLite only).
+    /// client), the writer's wall time split into `apply`, `commit`, `reply` and `after_commit`,
+    /// and the WAL writes SQLite asked for and the ones the file received (SQLite only).
     pub fn per_command(&self, store: &Store, commands: u64) -> serde_json::Value {
         let per = |spent_ms: f64| (commands > 0).then(|| (spent_ms * 1_000.0 / commands as f64 * 10.0).round() / 10.0);
         let cpu = |before: Option<f64>, after: Option<f64>| per(after? - before?);

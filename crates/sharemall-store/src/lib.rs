@@ -74,8 +74,9 @@ impl Store {
                 let mut conn = sqlite::open_writer(&path)?;
                 migrate::migrate(&mut conn, now_ms)?;
                 conn.batch(&format!("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={}", sqlite::WAL_RESTART_BYTES))?;
-                sqlite::start_checkpointer(&path, Arc::downgrade(&stats))?;
-                let after_commit = sqlite::restart_wal_when_large(&path);
+                let restart_due = Arc::new(sqlite::WalRestartDue::default());
+                sqlite::start_checkpointer(&path, Arc::downgrade(&stats), sqlite::WAL_RESTART_BYTES, Arc::clone(&restart_due))?;
+                let after_commit = sqlite::restart_wal_when_due(restart_due);
                 let writer = Writer::start_with("store-writer", conn, config.batch_max, Arc::clone(&stats), after_commit)?;
                 let conns = (0..readers).map(|_| sqlite::open(&path)).collect::<Result<Vec<_>, _>>()?;
                 Ok(Store { backend: Backend::Sqlite, writer, readers: Readers::start(conns)?, orders: None, stats })

@@ -10,6 +10,8 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use sharemall_domain::Error;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::sql::{Backend, Row, Sql, Value};
 
@@ -149,27 +151,51 @@ impl Sql for Connection {
 /// rather than 25, a page changed several times in between is written once, and the syncs that
 /// compete with the writer's commits are a quarter as many. Measured (group-join, c=64, three
 /// alternations): half the device writes and p99 24–34 ms instead of 41–55 ms, the same
-/// throughput; the WAL restarts past [`WAL_RESTART_BYTES`] find at most 100 ms of it to copy.
+/// throughput.
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
-/// WAL size at which the writer restarts the log between batches. A restart waits for every
-/// reader still on the log's older frames (its busy handler sleeps 1, 2, 5, 10… ms), a 40–60 ms
-/// pause of the writer under load; at 128 MiB it comes four times less often than at 32 MiB
-/// (group-join's p99 fell from 31–33 ms to 11–15 ms), and the log file stays bounded.
+/// Log size past which the writer restarts the WAL: the file stays bounded near it (and
+/// `journal_size_limit` trims it back to it), and at 128 MiB a restart comes four times less
+/// often than at 32 MiB.
 pub const WAL_RESTART_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Set by the checkpointer when the log it has just copied is past the restart size; taken by
+/// the writer after its next commit. Under sustained writes a passive checkpoint never catches
+/// up, so the log would never restart by itself and would grow without bound (measured: 1 GB in
+/// 5 s of load); a RESTART checkpoint must copy whatever the passive ones have not yet copied,
+/// syncing the database file, while the writer waits. Run whenever the writer found the file
+/// large, it found up to 100 ms of commits still to copy: 35–85 ms of stalled writer, three
+/// times per 40,000 joins. Run after the checkpointer has caught up ([`catch_up`]), it took
+/// 2–54 ms, mostly under 10 (group-join's after-commit time per join fell from 4.1–5.0 µs to
+/// 1.0–1.5 µs).
+#[derive(Debug, Default)]
+pub struct WalRestartDue(AtomicBool);
 
 /// Moves the work of WAL checkpoints off the writer thread: the writer's connection stops
 /// checkpointing on commit (`wal_autocheckpoint=0`) and this thread runs a passive checkpoint
 /// every [`CHECKPOINT_INTERVAL`] on its own connection; passive checkpoints never block the
-/// writer. The thread ends when `alive` can no longer be upgraded (the store was dropped).
-pub fn start_checkpointer<T: Send + Sync + 'static>(path: &Path, alive: std::sync::Weak<T>) -> Result<(), Error> {
+/// writer. After a pass that leaves the log past `restart_bytes`, it raises `due`. The thread
+/// ends when `alive` can no longer be upgraded (the store was dropped).
+pub fn start_checkpointer<T: Send + Sync + 'static>(
+    path: &Path,
+    alive: std::sync::Weak<T>,
+    restart_bytes: u64,
+    due: Arc<WalRestartDue>,
+) -> Result<(), Error> {
     let conn = open(path)?;
+    let page_size = conn.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).map_err(db_error)?;
+    let frame_bytes = u64::try_from(page_size).map_err(|_| Error::internal("a negative page size"))? + WAL_FRAME_HEADER;
     std::thread::Builder::new()
         .name("store-checkpointer".into())
         .spawn(move || {
             while alive.upgrade().is_some() {
                 std::thread::sleep(CHECKPOINT_INTERVAL);
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "checkpoint failed; will retry");
+                match passive_checkpoint(&conn) {
+                    Ok(frames) if frames.saturating_mul(frame_bytes) > restart_bytes => {
+                        catch_up(&conn);
+                        due.0.store(true, Ordering::Release);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "checkpoint failed; will retry"),
                 }
             }
         })
@@ -177,20 +203,56 @@ pub fn start_checkpointer<T: Send + Sync + 'static>(path: &Path, alive: std::syn
     Ok(())
 }
 
-/// Run by the writer after each commit. Under sustained writes a passive checkpoint never
-/// catches up, so the log would never restart and would grow without bound (measured: 1 GB in
-/// 5 s of load). When the WAL passes [`WAL_RESTART_BYTES`], the writer — between batches, so it
-/// holds no lock — runs a RESTART checkpoint: the checkpointer has already copied most frames,
-/// the rest is short, and the next batch writes the log from its start; `journal_size_limit`
-/// trims the file back.
-pub fn restart_wal_when_large(path: &Path) -> impl FnMut(&mut Connection) + Send + 'static {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = std::path::PathBuf::from(wal);
+/// Copies every frame committed so far into the database file, never blocking the writer;
+/// returns how many frames the log holds.
+fn passive_checkpoint(conn: &Connection) -> Result<u64, Error> {
+    // The pragma's row: busy, frames in the log, frames copied.
+    let frames = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)).map_err(db_error)?;
+    Ok(u64::try_from(frames).unwrap_or(0))
+}
+
+/// Before the writer restarts the log: passes back to back, each copying what was committed
+/// during the one before, until one is short, so the restart itself finds almost nothing to copy.
+/// A pass over 100 ms of group joins took 20–60 ms, and each pass has a fraction of the last
+/// one's frames to copy.
+fn catch_up(conn: &Connection) {
+    for _ in 0..CATCH_UP_PASSES {
+        let started = std::time::Instant::now();
+        if let Err(e) = passive_checkpoint(conn) {
+            tracing::warn!(error = %e, "checkpoint failed; will retry");
+            return;
+        }
+        if started.elapsed() < CAUGHT_UP {
+            return;
+        }
+    }
+}
+
+/// At most this many extra passes before a restart: enough to shrink a 60 ms pass below
+/// [`CAUGHT_UP`] on a disk that copies faster than the writer commits, and bounded on one that does not.
+const CATCH_UP_PASSES: usize = 6;
+/// A pass this short left the restart a batch or two of frames.
+const CAUGHT_UP: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Each WAL frame is a page behind a 24-byte header.
+const WAL_FRAME_HEADER: u64 = 24;
+
+/// Run by the writer after each commit, between batches, so it holds no lock: when the
+/// checkpointer has raised `due`, a RESTART checkpoint copies the little the last pass left,
+/// waits for readers still on the log's frames, and the next batch writes the log from its start.
+pub fn restart_wal_when_due(due: Arc<WalRestartDue>) -> impl FnMut(&mut Connection) + Send + 'static {
     move |conn: &mut Connection| {
-        let large = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
-        if large && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL restart failed; will retry after the next batch");
+        if !due.0.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        match conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
+            Ok(0) => {}
+            // Busy: a reader outwaited the busy timeout, or a pass had begun; try again next batch.
+            Ok(_) => due.0.store(true, Ordering::Release),
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL restart failed; will retry after the next batch");
+                due.0.store(true, Ordering::Release);
+            }
         }
     }
 }

@@ -165,7 +165,7 @@ pub const WAL_RESTART_BYTES: u64 = 128 * 1024 * 1024;
 /// syncing the database file, while the writer waits. Run whenever the writer found the file
 /// large, it found up to 100 ms of commits still to copy: 35–85 ms of stalled writer, three
 /// times per 40,000 joins. Run after the checkpointer has caught up ([`catch_up`]), it took
-/// 2–54 ms, mostly under 10 (group-join's after-commit time per join fell from 4.1–5.0 µs to
+/// 2–54 ms, half of them under 10 (group-join's after-commit time per join fell from 4.1–5.0 µs to
 /// 1.0–1.5 µs).
 #[derive(Debug, Default)]
 pub struct WalRestartDue(AtomicBool);

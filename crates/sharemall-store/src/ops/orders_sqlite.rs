@@ -72,8 +72,9 @@ const JOB_WIDTH: usize = 5;
 const MAX_CHUNK: usize = 64;
 
 /// Places a run of orders inside the caller's transaction (and savepoint, if any), deciding
-/// each command as [`super::orders::place_order`] would in arrival order. `Ok` holds each command's result; `Err` means the run must be rolled back
-/// (part of it may have been written) and placed another way.
+/// each command as [`super::orders::place_order`] would in arrival order. `Ok` holds each
+/// command's result; `Err` means the run must be rolled back (part of it may have been
+/// written) and placed another way.
 pub fn place_run(sql: &mut dyn Sql, run: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
     // 1. Keys, order numbers, shops and customers; then the SKUs.
     let lookups = Lookups::of(run);

@@ -69,7 +69,8 @@ const INSERT_VISITS_PG: &str = "INSERT INTO share_visits (code, visitor, device,
      FROM jsonb_array_elements(CAST(CAST($1 AS TEXT) AS jsonb)) WITH ORDINALITY AS t(x, n) ORDER BY n";
 
 /// Records a run of visits inside the caller's transaction (and savepoint, if any). `Ok` holds
-/// each command's result, in order; `Err` means the run must be rolled back and recorded another way.
+/// each command's result, in order; `Err` means the run must be rolled back and recorded
+/// another way.
 pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<Visit, Error>>, Error> {
     let dialect = match sql.backend() {
         Backend::Sqlite => &SQLITE,

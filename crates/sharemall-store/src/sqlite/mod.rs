@@ -165,8 +165,8 @@ pub const WAL_RESTART_BYTES: u64 = 128 * 1024 * 1024;
 /// syncing the database file, while the writer waits. Run whenever the writer found the file
 /// large, it found up to 100 ms of commits still to copy: 35–85 ms of stalled writer, three
 /// times per 40,000 joins. Run after the checkpointer has caught up ([`catch_up`]), it took
-/// 2–54 ms, half of them under 10 (group-join's after-commit time per join fell from 4.1–5.0 µs to
-/// 1.0–1.5 µs).
+/// 2–54 ms, half of them under 10 (group-join's after-commit time per join fell from 4.1–5.0
+/// µs to 1.0–1.5 µs).
 #[derive(Debug, Default)]
 pub struct WalRestartDue(AtomicBool);
 
@@ -213,7 +213,7 @@ fn passive_checkpoint(conn: &Connection) -> Result<u64, Error> {
 
 /// Before the writer restarts the log: passes back to back, each copying what was committed
 /// during the one before, until one is short, so the restart itself finds almost nothing to copy.
-/// A pass over 100 ms of group joins took 20–60 ms, and each pass has a fraction of the last
+/// A pass over 100 ms of group joins took 8–70 ms, and each pass has a fraction of the last
 /// one's frames to copy.
 fn catch_up(conn: &Connection) {
     for _ in 0..CATCH_UP_PASSES {
@@ -229,7 +229,8 @@ fn catch_up(conn: &Connection) {
 }
 
 /// At most this many extra passes before a restart: enough to shrink a 60 ms pass below
-/// [`CAUGHT_UP`] on a disk that copies faster than the writer commits, and bounded on one that does not.
+/// [`CAUGHT_UP`] on a disk that copies faster than the writer commits, and bounded on one
+/// that does not.
 const CATCH_UP_PASSES: usize = 6;
 /// A pass this short left the restart a batch or two of frames.
 const CAUGHT_UP: std::time::Duration = std::time::Duration::from_millis(2);

@@ -257,3 +257,6 @@ pub fn restart_wal_when_due(due: Arc<WalRestartDue>) -> impl FnMut(&mut Connecti
         }
     }
 }
+
+#[cfg(test)]
+mod wal_restart_tests;

@@ -52,6 +52,11 @@ pub trait Sql {
         let _ = (sql, params);
         Err(Error::internal(format!("{}: positional parameters are not supported", self.backend().as_str())))
     }
+    /// The PostgreSQL connection underneath, for the set-based paths whose statements bind typed
+    /// arrays ([`crate::ops::orders_pg`]); `None` on SQLite.
+    fn as_postgres(&mut self) -> Option<&mut crate::postgres::PgConn> {
+        None
+    }
 }
 
 impl dyn Sql + '_ {

@@ -282,10 +282,7 @@ fn apply_batch<C: Sql>(conn: &mut C, batch: &mut Vec<Command>) -> Result<Replies
                 while let Some(Command::JoinGroup(next, reply)) = commands.next_if(|c| matches!(c, Command::JoinGroup(..))) {
                     run.push((*next, reply));
                 }
-                match conn.backend() {
-                    Backend::Sqlite => set_based_run(conn, scope, run, &mut replies, joins_batch::join_run, join_one),
-                    Backend::Postgres => one_by_one(conn, run, &mut replies, join_one),
-                }
+                set_based_run(conn, scope, run, &mut replies, joins_batch::join_run, join_one)
             }
         };
         if let Err(e) = applied {

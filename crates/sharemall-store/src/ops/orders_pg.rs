@@ -1,4 +1,4 @@
-//! PostgreSQL's set-based hot-order path: the one place with PostgreSQL-only SQL.
+//! PostgreSQL's set-based hot-order path, on statements that bind typed arrays.
 //!
 //! On PostgreSQL every statement is a round trip (~0.1 ms here), so the generic writer's
 //! statement-per-step, savepoint-per-command path tops out near 1.5k orders/s on a hot SKU. This
@@ -263,7 +263,20 @@ fn uuid(text: &str) -> Result<Uuid, Error> {
 /// Runs the batch in one transaction; returns each command's result, in order, once committed.
 fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Failure> {
     conn.client.batch_execute(BEGIN)?;
+    let results = decide_and_write(conn, batch)?;
+    // 5. Durable, then answered.
+    conn.client.batch_execute("COMMIT")?;
+    Ok(results)
+}
 
+/// Steps 1–4 inside the caller's transaction, for a run of group joins on the generic writer
+/// ([`super::joins_batch`]): its orders are written in the transaction that takes their seats.
+/// `Err` means the caller must roll the run back.
+pub(crate) fn place_in_transaction(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
+    decide_and_write(conn, batch).map_err(|failure| failure.error)
+}
+
+fn decide_and_write(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Failure> {
     // 1. Keys, order numbers, shops and customers.
     let Lookups { key_users, key_keys, order_nos, shops, users } = Lookups::of(batch);
     let stmt = conn.statement(RESOLVE)?;
@@ -378,8 +391,5 @@ fn write_batch(conn: &mut PgConn, batch: &[OrderCommand]) -> Result<Vec<Result<O
         let stmt = conn.statement(CLEAR_CARTS)?;
         conn.client.execute(&stmt, &[&rows.cart_user, &rows.cart_shop])?;
     }
-
-    // 5. Durable, then answered.
-    conn.client.batch_execute("COMMIT")?;
     Ok(results)
 }

@@ -63,4 +63,8 @@ impl Sql for PgConn {
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
         self.client.batch_execute(sql).map_err(db_error)
     }
+
+    fn as_postgres(&mut self) -> Option<&mut PgConn> {
+        Some(self)
+    }
 }

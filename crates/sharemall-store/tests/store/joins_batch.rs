@@ -1,6 +1,6 @@
 //! The set-based join run decides exactly as the generic path: the same commands against twin
-//! fixtures give the same result codes, seats and units, whether joined one by one or as one run
-//! (SQLite; PostgreSQL joins one by one). Replays send a run back to the generic path, and the
+//! fixtures give the same result codes, seats and units, whether joined one by one or as one run,
+//! on either backend. Replays send a run back to the generic path, and the
 //! writer undoes the run first, whether it opened its batch's transaction or followed others.
 
 use std::future::Future;
@@ -89,16 +89,8 @@ backend_test! {
             None,
         ];
         assert_eq!(codes(&one_by_one), expected);
-        if h.kind == Kind::Sqlite {
-            let run = twin.store.write(move |sql| joins_batch::join_run(sql, &commands)).await.expect("set-based run");
-            assert_eq!(codes(&run), expected);
-        } else {
-            let mut run = Vec::new();
-            for command in commands {
-                run.push(twin.store.join_group(command).await);
-            }
-            assert_eq!(codes(&run), expected);
-        }
+        let run = twin.store.write(move |sql| joins_batch::join_run(sql, &commands)).await.expect("set-based run");
+        assert_eq!(codes(&run), expected);
         assert_eq!(seats(&h, &groups_a).await, seats(&twin, &groups_b).await);
         assert_eq!(
             h.count("SELECT stock_used FROM group_campaigns").await,

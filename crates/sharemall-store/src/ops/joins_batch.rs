@@ -248,9 +248,12 @@ pub fn join_run(sql: &mut dyn Sql, run: &[JoinCommand]) -> Result<Vec<Result<Ord
 /// The accepted joins' orders, in the run's transaction: SQLite's set-based order path, or
 /// PostgreSQL's (the statements of its order shards, on the writer's connection).
 fn place_orders(sql: &mut dyn Sql, orders: &[OrderCommand]) -> Result<Vec<Result<OrderPlaced, Error>>, Error> {
-    match sql.as_postgres() {
-        Some(conn) => place_in_transaction(conn, orders),
-        None => place_run(sql, orders),
+    match sql.backend() {
+        Backend::Sqlite => place_run(sql, orders),
+        Backend::Postgres => match sql.as_postgres() {
+            Some(conn) => place_in_transaction(conn, orders),
+            None => Err(fall_back("the order statements need the PostgreSQL connection itself")),
+        },
     }
 }
 
@@ -262,24 +265,14 @@ struct NewMember<'a> {
 }
 
 fn insert_members(sql: &mut dyn Sql, members: &[NewMember<'_>]) -> Result<(), Error> {
-    if sql.backend() == Backend::Postgres {
-        let rows: Vec<(String, String, String, String, i64, i64)> = members
-            .iter()
-            .map(|m| {
-                let (command, order) = (m.command, &m.command.order);
-                (
-                    m.order.to_string(),
-                    command.group.to_string(),
-                    m.campaign.to_string(),
-                    order.customer.to_string(),
-                    order.quantity,
-                    command.now.millis(),
-                )
-            })
-            .collect();
-        sql.execute(INSERT_MEMBERS_PG, params![json(&rows)?])?;
-        return Ok(());
+    match sql.backend() {
+        Backend::Sqlite => insert_members_sqlite(sql, members),
+        Backend::Postgres => insert_members_pg(sql, members),
     }
+}
+
+/// Positional multi-row `VALUES`, in chunks ([`insert_rows`]).
+fn insert_members_sqlite(sql: &mut dyn Sql, members: &[NewMember<'_>]) -> Result<(), Error> {
     let mut values = Vec::with_capacity(members.len() * MEMBER_WIDTH);
     for m in members {
         values.extend([
@@ -292,6 +285,26 @@ fn insert_members(sql: &mut dyn Sql, members: &[NewMember<'_>]) -> Result<(), Er
         ]);
     }
     insert_rows(sql, INSERT_MEMBERS, MEMBER_TUPLE, MEMBER_WIDTH, &values)
+}
+
+/// One `INSERT … SELECT` over the rows as a JSON array.
+fn insert_members_pg(sql: &mut dyn Sql, members: &[NewMember<'_>]) -> Result<(), Error> {
+    let rows: Vec<(String, String, String, String, i64, i64)> = members
+        .iter()
+        .map(|m| {
+            let (command, order) = (m.command, &m.command.order);
+            (
+                m.order.to_string(),
+                command.group.to_string(),
+                m.campaign.to_string(),
+                order.customer.to_string(),
+                order.quantity,
+                command.now.millis(),
+            )
+        })
+        .collect();
+    sql.execute(INSERT_MEMBERS_PG, params![json(&rows)?])?;
+    Ok(())
 }
 
 type Loaded = (HashMap<GroupId, RunGroup>, HashMap<CampaignId, i64>);

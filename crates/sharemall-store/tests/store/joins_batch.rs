@@ -1,7 +1,7 @@
 //! The set-based join run decides exactly as the generic path: the same commands against twin
 //! fixtures give the same result codes, seats and units, whether joined one by one or as one run,
-//! on either backend. Replays send a run back to the generic path, and the
-//! writer undoes the run first, whether it opened its batch's transaction or followed others.
+//! on either backend. Replays send a run back to the generic path, and the writer undoes the run
+//! first, whether it opened its batch's transaction or followed others.
 
 use std::future::Future;
 use std::pin::Pin;

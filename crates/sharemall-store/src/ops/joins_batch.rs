@@ -40,9 +40,19 @@ pub struct JoinCommand {
 
 /// The run's reads and conditional updates in one backend's dialect. Each unpacks a JSON array
 /// parameter: SQLite's `json_each`, PostgreSQL's `jsonb_array_elements`.
+///
+/// On PostgreSQL another process may join, pay or sweep the same rows at the same time, so the
+/// run takes its locks in the order the generic path takes them (group, then campaign, then
+/// SKU: [`super::groups::join_group`]): the groups in id order as it loads them, then the
+/// campaigns in id order, and only then the SKUs, which the order path locks. Locking the SKUs
+/// first, as the run once did, deadlocked against a generic join of the same group (measured:
+/// one `40P01` in a few runs of `three_joiners_per_seat_fill_it_exactly`).
 struct Dialect {
     /// Group ids → each group with its campaign.
     load_groups: &'static str,
+    /// Campaign ids → each campaign's units left, locked (PostgreSQL); SQLite's single writer
+    /// needs no locks and reads the units with the groups.
+    lock_campaigns: Option<&'static str>,
     /// [customer, campaign] pairs → the live memberships of each customer in each campaign.
     load_members: &'static str,
     /// Customers → those with a paid order (for 老带新 campaigns).
@@ -62,9 +72,12 @@ const SQLITE: Dialect = Dialect {
     load_groups: "SELECT g.id, g.campaign_id, g.shop_id, g.status, g.expires_at, g.size, g.paid, g.held, \
      c.sku_id, c.group_price_fen, c.per_customer_limit, c.new_customers_only, c.stock_cap, c.stock_used \
      FROM json_each($1) AS j CROSS JOIN buy_groups g ON g.id = j.value JOIN group_campaigns c ON c.id = g.campaign_id",
+    lock_campaigns: None,
+    // `+m.status`: one seek per pair on (customer, campaign), whose few memberships are then
+    // filtered from the covering index, instead of one seek per status.
     load_members: "SELECT m.customer_id, m.campaign_id, m.group_id, m.quantity \
      FROM json_each($1) AS j CROSS JOIN buy_group_members m ON m.customer_id = j.value ->> 0 AND m.campaign_id = j.value ->> 1 \
-     WHERE m.status IN ('held', 'paid')",
+     WHERE +m.status IN ('held', 'paid')",
     paid_before: "SELECT DISTINCT o.customer_id FROM json_each($1) AS j CROSS JOIN orders o ON o.customer_id = j.value \
      WHERE o.paid_at IS NOT NULL",
     keys_used: "SELECT COUNT(*) FROM json_each($1) AS j CROSS JOIN orders k ON k.customer_id = j.value ->> 0 AND k.idem_key = j.value ->> 1",
@@ -83,7 +96,12 @@ const POSTGRES: Dialect = Dialect {
     load_groups: "SELECT g.id, g.campaign_id, g.shop_id, g.status, g.expires_at, g.size, g.paid, g.held, \
      c.sku_id, c.group_price_fen, c.per_customer_limit, c.new_customers_only, c.stock_cap, c.stock_used \
      FROM buy_groups g JOIN group_campaigns c ON c.id = g.campaign_id \
-     WHERE g.id = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb))))",
+     WHERE g.id = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)))) \
+     ORDER BY g.id COLLATE \"C\" FOR UPDATE OF g",
+    lock_campaigns: Some(
+        "SELECT id, stock_cap - stock_used FROM group_campaigns \
+         WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)))) ORDER BY id COLLATE \"C\" FOR UPDATE",
+    ),
     load_members: "SELECT m.customer_id, m.campaign_id, m.group_id, m.quantity FROM buy_group_members m \
      WHERE m.customer_id = ANY(ARRAY(SELECT x ->> 0 FROM jsonb_array_elements(CAST(CAST($1 AS TEXT) AS jsonb)) AS x)) \
      AND (m.customer_id, m.campaign_id) IN (SELECT x ->> 0, x ->> 1 FROM jsonb_array_elements(CAST(CAST($1 AS TEXT) AS jsonb)) AS x) \
@@ -330,6 +348,14 @@ fn load_groups(sql: &mut dyn Sql, dialect: &Dialect, ids: &[String]) -> Result<L
             },
         );
         units_left.insert(campaign, row.i64(12)? - row.i64(13)?);
+    }
+    if let Some(lock_campaigns) = dialect.lock_campaigns {
+        // Read again under the lock: the units read with the groups may have moved since.
+        let mut campaigns: Vec<String> = units_left.keys().map(ToString::to_string).collect();
+        campaigns.sort_unstable();
+        for row in sql.query(lock_campaigns, params![json(&campaigns)?])? {
+            units_left.insert(row.id(0)?, row.i64(1)?);
+        }
     }
     Ok((groups, units_left))
 }

@@ -52,7 +52,7 @@ backend_test! {
         .await;
         let seated: Vec<_> = results.iter().zip(&joiners).filter_map(|(r, who)| r.as_ref().ok().map(|p| (p.clone(), *who))).collect();
         assert_eq!(seated.len(), 9, "{results:?}");
-        assert!(results.iter().filter(|r| r.is_err()).all(|r| code(r) == Some(ErrorCode::GroupFull)));
+        assert!(results.iter().filter(|r| r.is_err()).all(|r| code(r) == Some(ErrorCode::GroupFull)), "{results:?}");
         let pays = race(8, seated.len(), |i| {
             let (store, (placed, who)) = (stores[i % 2].clone(), seated[i].clone());
             let trade_no = format!("T{}", placed.order_no);

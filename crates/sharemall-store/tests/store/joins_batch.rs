@@ -101,12 +101,15 @@ backend_test! {
     }
 }
 
-/// Two ways for a join run to fail and fall back to the generic path.
+/// Three ways for a join run to fail and fall back to the generic path.
 #[derive(Clone, Copy, Debug)]
 enum Failing {
     /// Every command carries an Idempotency-Key and the first join is replayed at the end: the
     /// run fails before it writes anything.
     Replay,
+    /// As `Replay`, but the first join is committed in a batch of its own before the run, so
+    /// the run finds its key on an order (the order path's lookup) rather than twice in itself.
+    ReplayOfAnEarlierBatch,
     /// One join reuses the first join's order number: the run fails after writing its orders.
     ClashingOrderNumber,
 }
@@ -114,7 +117,7 @@ enum Failing {
 async fn failing_script(h: &Harness, failing: Failing) -> (Vec<JoinCommand>, Vec<GroupId>) {
     let (mut commands, groups) = script(h).await;
     match failing {
-        Failing::Replay => {
+        Failing::Replay | Failing::ReplayOfAnEarlierBatch => {
             for (i, command) in commands.iter_mut().enumerate() {
                 let user = command.order.customer;
                 command.key = Some(IdempotencyKey { user, key: format!("join-{i}"), request_hash: format!("request-{i}") });
@@ -171,7 +174,7 @@ async fn joined_in_one_batch(h: &Harness, commands: Vec<JoinCommand>, lead_by_cl
 
 backend_test! {
     async fn a_failed_run_is_undone_and_joined_one_by_one_wherever_it_stands_in_its_batch(h: Harness) {
-        for failing in [Failing::Replay, Failing::ClashingOrderNumber] {
+        for failing in [Failing::Replay, Failing::ReplayOfAnEarlierBatch, Failing::ClashingOrderNumber] {
             let reference = Harness::open(h.kind).await;
             let (commands, groups_reference) = failing_script(&reference, failing).await;
             // The definition: each join a command of its own on the generic path.
@@ -180,7 +183,7 @@ backend_test! {
                 expected.push(reference.store.write(move |sql| groups::join_group(sql, c.now, c.group, &c.order, c.key.as_ref())).await);
             }
             match failing {
-                Failing::Replay => {
+                Failing::Replay | Failing::ReplayOfAnEarlierBatch => {
                     let first = expected[0].as_ref().expect("the first join").order_id;
                     assert_eq!(expected[11].as_ref().expect("the replay").order_id, first, "the replay answers with the first order");
                 }
@@ -189,9 +192,17 @@ backend_test! {
             for lead_by_closure in [false, true] {
                 let context = format!("{failing:?}, {}", if lead_by_closure { "after a closure" } else { "opening the batch" });
                 let twin = Harness::open(h.kind).await;
-                let (commands, groups_twin) = failing_script(&twin, failing).await;
-                let results = joined_in_one_batch(&twin, commands, lead_by_closure).await;
+                let (mut commands, groups_twin) = failing_script(&twin, failing).await;
+                let mut results = Vec::new();
+                if let Failing::ReplayOfAnEarlierBatch = failing {
+                    results.push(twin.store.join_group(commands.remove(0)).await);
+                }
+                results.extend(joined_in_one_batch(&twin, commands, lead_by_closure).await);
                 assert_eq!(codes(&results), codes(&expected), "{context}");
+                if let Failing::Replay | Failing::ReplayOfAnEarlierBatch = failing {
+                    let (first, replay) = (results[0].as_ref().map(|o| o.order_id), results[11].as_ref().map(|o| o.order_id));
+                    assert_eq!(replay.ok(), first.ok(), "{context}: the replay answers with the first order");
+                }
                 assert_eq!(seats(&reference, &groups_reference).await, seats(&twin, &groups_twin).await, "{context}");
                 for count in ["SELECT stock_used FROM group_campaigns", "SELECT COUNT(*) FROM orders", "SELECT COUNT(*) FROM buy_group_members"] {
                     assert_eq!(reference.count(count).await, twin.count(count).await, "{context}: {count}");

@@ -1,8 +1,9 @@
 -- Foundation schema: accounts, catalogue, shops, orders, payments, jobs.
 -- Ids are UUID text; amounts are INTEGER fen; times are INTEGER Unix milliseconds (UTC).
--- SQLite twin of the PostgreSQL schema: STRICT tables, so column types are enforced as there,
--- and WITHOUT ROWID, so each table is one B-tree clustered on its primary key (UUID text keys
--- would otherwise cost a second B-tree per table on every insert).
+-- SQLite twin of the PostgreSQL schema: STRICT tables, so column types are enforced as there.
+-- These tables keep their rowid, and a UUID text key costs a second B-tree (its index) per
+-- insert: as WITHOUT ROWID tables, clustered on the key, rows of several hundred bytes made
+-- inserts slower (docs/BENCHMARKS.md). The ledger's narrow tables (0011) are WITHOUT ROWID.
 
 CREATE TABLE users (
     id TEXT PRIMARY KEY,

@@ -23,6 +23,18 @@ fn nice_of_threads(name: &str) -> Vec<i64> {
     nice
 }
 
+/// Every thread of this process with its nice value, for a failure's message.
+fn threads() -> Vec<(String, Vec<i64>)> {
+    let mut names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().map(|name| (name.clone(), nice_of_threads(&name))).collect()
+}
+
 /// Whether this process holds CAP_SYS_NICE (bit 23 of its effective capabilities).
 fn may_raise_priority() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
@@ -39,7 +51,8 @@ async fn the_writer_thread_is_scheduled_ahead_of_request_threads() {
     // A write has been applied, so the writer thread is past its start.
     store.write(|sql| sql.query("SELECT 1", &[])).await.expect("a write");
     let expected = if may_raise_priority() { -10 } else { 0 };
-    assert_eq!(nice_of_threads("store-writer"), vec![expected]);
+    let expected = vec![expected];
+    assert_eq!(nice_of_threads("store-writer"), expected, "every thread (name, nice): {:?}", threads());
     assert_eq!(nice_of_threads("store-reader-0"), vec![0], "the reader keeps the default priority");
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);

@@ -51,8 +51,7 @@ async fn the_writer_thread_is_scheduled_ahead_of_request_threads() {
     // A write has been applied, so the writer thread is past its start.
     store.write(|sql| sql.query("SELECT 1", &[])).await.expect("a write");
     let expected = if may_raise_priority() { -10 } else { 0 };
-    let expected = vec![expected];
-    assert_eq!(nice_of_threads("store-writer"), expected, "every thread (name, nice): {:?}", threads());
+    assert_eq!(nice_of_threads("store-writer"), vec![expected], "every thread (name, nice): {:?}", threads());
     assert_eq!(nice_of_threads("store-reader-0"), vec![0], "the reader keeps the default priority");
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);

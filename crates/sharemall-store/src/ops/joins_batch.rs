@@ -46,7 +46,7 @@ pub struct JoinCommand {
 /// SKU: [`super::groups::join_group`]): the groups in id order as it loads them, then the
 /// campaigns in id order, and only then the SKUs, which the order path locks. Locking the SKUs
 /// first, as the run once did, deadlocked against a generic join of the same group (measured:
-/// one `40P01` in a few runs of `three_joiners_per_seat_fill_it_exactly`).
+/// `40P01` in three of eight runs of `three_joiners_per_seat_fill_it_exactly`).
 struct Dialect {
     /// Group ids → each group with its campaign.
     load_groups: &'static str,

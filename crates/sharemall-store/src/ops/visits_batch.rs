@@ -90,10 +90,10 @@ pub fn record_run(sql: &mut dyn Sql, run: &[VisitCommand]) -> Result<Vec<Result<
 ///
 /// The bindings table starts empty and grows by a row per first visitor. After five executions
 /// PostgreSQL may keep a generic plan, and one made while the table was nearly empty scans it:
-/// measured on share-visit, such a plan held for the whole run about half the time (4.1–6.5k
-/// visits/s against 6.7–8.6k with custom plans, alternating). The setting is not the writer's
-/// for every batch: planning each of a group join's statements each time cost that path a
-/// third (2.7–3.4k joins/s against 4.3–5.4k).
+/// measured on share-visit, such a plan held for the whole run about half the time (4.1–8.2k
+/// visits/s from run to run, against 6.0–8.6k with custom plans, alternating). The setting is
+/// not the writer's for every batch: planning each of a group join's statements every time
+/// cost that path about a third (2.2–3.4k joins/s against 3.1–5.4k).
 fn with_custom_plans<T>(sql: &mut dyn Sql, work: impl FnOnce(&mut dyn Sql) -> Result<T, Error>) -> Result<T, Error> {
     sql.batch("SET LOCAL plan_cache_mode = force_custom_plan")?;
     let done = work(sql)?;

@@ -108,7 +108,7 @@ enum Failing {
     /// run fails before it writes anything.
     Replay,
     /// As `Replay`, but the first join is committed in a batch of its own before the run, so
-    /// the run finds its key on an order (the order path's lookup) rather than twice in itself.
+    /// the run's key check finds the key on an order rather than twice in the run.
     ReplayOfAnEarlierBatch,
     /// One join reuses the first join's order number: the run fails after writing its orders.
     ClashingOrderNumber,
